@@ -1,0 +1,221 @@
+// Starts and stops the real local control plane (test/control-plane) used by the e2e tests and the demo.
+// The Go program is built once and cached outside the repository, keyed on the hash of its sources, so a
+// fresh clone on a machine that built it before starts in seconds.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const clusterDir = join(repoRoot, '.cluster');
+const sourceDir = join(repoRoot, 'test', 'control-plane');
+const kubeVersion = 'v1.36.3';
+
+export interface ClusterState {
+  pid: number;
+  server: string;
+  kubeconfig: string;
+  control: string;
+  version: string;
+}
+
+const say = (line: string): void => {
+  process.stderr.write(`cluster: ${line}\n`);
+};
+
+export function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'kubectl-cmlock-dev');
+}
+
+function sourceHash(): string {
+  const h = createHash('sha256');
+  h.update(kubeVersion);
+  for (const f of readdirSync(sourceDir).sort()) {
+    if (f === 'go.mod' || f === 'go.sum' || f.endsWith('.go')) {
+      h.update(f);
+      h.update(readFileSync(join(sourceDir, f)));
+    }
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Returns the path of the control-plane binary, building it when the cached one is missing or stale. */
+export async function ensureBinary(): Promise<string> {
+  const bin = join(cacheDir(), `controlplane-${sourceHash()}`);
+  if (existsSync(bin)) return bin;
+  mkdirSync(cacheDir(), { recursive: true });
+  say(
+    `building the test control plane (kube-apiserver + kube-controller-manager ${kubeVersion}, etcd) from the Go ` +
+      'module proxy. First build on 2 cores: about 10-20 minutes; later builds reuse the Go cache.',
+  );
+  const started = Date.now();
+  const ticker = setInterval(() => say(`still building... ${Math.round((Date.now() - started) / 1000)}s`), 60_000);
+  const pkg = 'k8s.io/component-base/version';
+  const ldflags = [
+    '-s -w',
+    `-X ${pkg}.gitVersion=${kubeVersion}`,
+    `-X ${pkg}.gitMajor=1`,
+    `-X ${pkg}.gitMinor=36`,
+    `-X ${pkg}.gitTreeState=clean`,
+  ].join(' ');
+  const tmp = `${bin}.tmp-${process.pid}`;
+  const build = spawn('go', ['build', '-o', tmp, '-ldflags', ldflags, '.'], {
+    cwd: sourceDir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOFLAGS: '-mod=readonly -buildvcs=false' },
+  });
+  const status = await new Promise<number | null>((done) => build.on('exit', done));
+  clearInterval(ticker);
+  if (status !== 0) throw new Error(`go build of the control plane failed (exit ${status})`);
+  renameSync(tmp, bin);
+  say(`built in ${Math.round((Date.now() - started) / 1000)}s: ${bin}`);
+  return bin;
+}
+
+export function readState(): ClusterState | undefined {
+  const file = join(clusterDir, 'state.json');
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+  return isOurProcess(state.pid) ? state : undefined;
+}
+
+function readPid(): number | undefined {
+  const file = join(clusterDir, 'controlplane.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return isOurProcess(pid) ? pid : undefined;
+}
+
+function isOurProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('controlplane');
+  } catch {
+    return false;
+  }
+}
+
+function kubectl(args: string[], input?: string): string {
+  const r = spawnSync('kubectl', ['--kubeconfig', join(clusterDir, 'kubeconfig'), '--context', 'admin', ...args], {
+    input,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** The lock Role that ships in deploy/rbac.yaml, bound to the `locker` user in namespace default. */
+export function applyRbac(namespace = 'default'): void {
+  kubectl(['apply', '-n', namespace, '-f', join(repoRoot, 'deploy', 'rbac.yaml')]);
+  const binding = kubectl([
+    'create',
+    'rolebinding',
+    'cmlock-locker',
+    '--role=cmlock',
+    '--user=locker',
+    '-n',
+    namespace,
+    '--dry-run=client',
+    '-o',
+    'yaml',
+  ]);
+  kubectl(['apply', '-f', '-'], binding);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the cluster unless it already runs. Returns its state and whether this call started it. */
+export async function startCluster(): Promise<{ state: ClusterState; started: boolean }> {
+  const running = readState();
+  if (running) {
+    say(`already running: ${running.server} (kubeconfig ${running.kubeconfig})`);
+    return { state: running, started: false };
+  }
+  const stray = readPid();
+  if (stray) await stopCluster();
+  const bin = await ensureBinary();
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  rmSync(join(clusterDir, 'state.json'), { force: true });
+  const logPath = join(clusterDir, 'controlplane.log');
+  const log = openSync(logPath, 'w');
+  say('starting etcd, kube-apiserver and kube-controller-manager on 127.0.0.1 (usually 10-30s)...');
+  const started = Date.now();
+  const child = spawn(bin, ['up', '--dir', clusterDir], { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.unref();
+  if (child.pid === undefined) throw new Error('could not start the control plane');
+  writeFileSync(join(clusterDir, 'controlplane.pid'), `${child.pid}\n`);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  const deadline = Date.now() + 240_000;
+  let nextNote = Date.now() + 15_000;
+  for (;;) {
+    const state = readState();
+    if (state) break;
+    if (exited !== undefined) {
+      throw new Error(`control plane exited (code ${exited}) during start-up; see ${logPath}:\n${tail(logPath)}`);
+    }
+    if (Date.now() > deadline) {
+      await stopCluster();
+      throw new Error(`control plane not ready after 240s; see ${logPath}:\n${tail(logPath)}`);
+    }
+    if (Date.now() > nextNote) {
+      say(`waiting for the control plane (${Math.round((Date.now() - started) / 1000)}s)...`);
+      nextNote = Date.now() + 15_000;
+    }
+    await sleep(200);
+  }
+  applyRbac();
+  const state = readState();
+  if (!state) throw new Error('control plane stopped right after start-up');
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s: ${state.server}`);
+  say(`try: kubectl --kubeconfig ${join(clusterDir, 'kubeconfig')} get --raw /readyz`);
+  return { state, started: true };
+}
+
+function tail(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Stops the supervisor (its components die with it). Idempotent. */
+export async function stopCluster(): Promise<boolean> {
+  const pid = readPid();
+  if (!pid) {
+    rmSync(join(clusterDir, 'controlplane.pid'), { force: true });
+    return false;
+  }
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 30_000;
+  while (isOurProcess(pid) && Date.now() < deadline) await sleep(100);
+  if (isOurProcess(pid)) process.kill(pid, 'SIGKILL');
+  while (isOurProcess(pid)) await sleep(50);
+  rmSync(join(clusterDir, 'controlplane.pid'), { force: true });
+  rmSync(join(clusterDir, 'state.json'), { force: true });
+  return true;
+}
+
+async function control(state: ClusterState, action: 'stop' | 'start'): Promise<void> {
+  const res = await fetch(`${state.control}/apiserver/${action}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`apiserver ${action} failed: ${await res.text()}`);
+}
+
+/** Stops only the API server (etcd keeps its data) until startApiServer. */
+export const stopApiServer = (state: ClusterState): Promise<void> => control(state, 'stop');
+export const startApiServer = (state: ClusterState): Promise<void> => control(state, 'start');
