@@ -1,0 +1,384 @@
+// One request at a time, done properly: credentials from client-node (exec plugins included), a per-request
+// timeout combined with the caller's signal, the server's Date header with the local monotonic send/receive
+// times, a -v log line (method, path, status, duration; nothing else), errors mapped by errors.ts, and
+// retries of what errors.ts calls retryable (reads: 429, 5xx, timeouts, resets; writes: only 429 and
+// never-sent failures, because errors.ts turns a write that may have been applied into AmbiguousWriteError).
+
+import {
+  AuthenticationV1Api,
+  CoreV1Api,
+  createConfiguration,
+  IsomorphicFetchHttpLibrary,
+  Observable,
+  RequestContext,
+  ServerConfiguration,
+  type ConfigurationOptions,
+  type HttpInfo,
+  type KubeConfig,
+  type ObservableMiddleware,
+  type ResponseBody,
+  type ResponseContext,
+  type SecurityAuthentication,
+} from '@kubernetes/client-node';
+import type { ServerTimeSample } from '../lock/store.ts';
+import { RetryableError } from '../lock/store.ts';
+import {
+  CredentialError,
+  mapRequestError,
+  contextText,
+  formatDuration,
+  type ErrorContext,
+  type FailureState,
+  type RequestSpec,
+} from './errors.ts';
+import type { ResolvedConfig } from './kubeconfig.ts';
+import { oneLine, Redactor } from './redact.ts';
+
+export const USER_AGENT = 'kubectl-cmlock';
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Knobs that tests turn; production uses `defaultTuning`. */
+export interface Tuning {
+  serviceAccountDir?: string;
+  /**
+   * maxAttempts per call; backoff from baseMs doubling up to capMs, jittered; a Retry-After longer than
+   * maxWaitMs is not waited for here but handed to the caller (inside RetryableError.retryAfterMs).
+   */
+  retry: { maxAttempts: number; baseMs: number; capMs: number; maxWaitMs?: number };
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random: () => number;
+  /** Server-side watch timeout, randomised so that waiters do not reconnect in lockstep. */
+  watchTimeoutSeconds: () => number;
+  /** How long a watch may stay silent before it is presumed dead (the server should have closed it by then). */
+  watchSilenceMs: (timeoutSeconds: number) => number;
+}
+
+export const defaultTuning: Tuning = {
+  retry: { maxAttempts: 5, baseMs: 250, capMs: 5_000, maxWaitMs: 60_000 },
+  sleep: abortableSleep,
+  random: Math.random,
+  watchTimeoutSeconds: () => 60 + Math.floor(Math.random() * 61),
+  watchSilenceMs: (timeoutSeconds) => (timeoutSeconds + 15) * 1000,
+};
+
+export interface ClientOptions {
+  requestTimeoutMs: number;
+  verbosity: number;
+  log: (line: string) => void;
+}
+
+export interface Timed<T> {
+  value: T;
+  time?: ServerTimeSample;
+}
+
+export interface CallOptions {
+  /** Resolve 404 as `undefined` (with the response's time) instead of throwing. */
+  notFoundOk?: boolean;
+  /** Override the retry budget (1 = no retry). */
+  maxAttempts?: number;
+  /** A shorter per-request timeout than the session's (best-effort calls). */
+  timeoutMs?: number;
+}
+
+export interface OpenedStream {
+  status: number;
+  headers: Record<string, string>;
+  body: ResponseBody;
+  time?: ServerTimeSample;
+}
+
+export class KubeClient {
+  readonly core: CoreV1Api;
+  readonly authn: AuthenticationV1Api;
+  readonly errorContext: ErrorContext;
+  readonly requestTimeoutMs: number;
+  readonly tuning: Tuning;
+  readonly redactor = new Redactor();
+  readonly #config: ResolvedConfig;
+  readonly #options: ClientOptions;
+  readonly #http = new IsomorphicFetchHttpLibrary();
+  #kubeConfig: KubeConfig;
+  #dispatcher: ReturnType<RequestContext['getDispatcher']>;
+
+  constructor(config: ResolvedConfig, options: ClientOptions, tuning: Tuning) {
+    this.#config = config;
+    this.#options = options;
+    this.tuning = tuning;
+    this.requestTimeoutMs = options.requestTimeoutMs > 0 ? options.requestTimeoutMs : DEFAULT_REQUEST_TIMEOUT_MS;
+    for (const secret of config.secrets) this.redactor.add(secret);
+    this.#kubeConfig = config.newKubeConfig();
+    this.errorContext = {
+      contextName: config.contextName,
+      server: config.server,
+      inCluster: config.inCluster,
+      redact: (text) => this.redactor.redact(text),
+    };
+    const auth: SecurityAuthentication = {
+      getName: () => 'kubectl-cmlock',
+      applySecurityAuthentication: (ctx) => this.authenticate(ctx),
+    };
+    // Our own configuration rather than kc.makeApiClient(): the auth step is wrapped (credential failures
+    // become one safe line) and no static middleware exists for the generated code to reverse in place.
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(this.#serverUrl(), {}),
+      authMethods: { default: auth },
+    });
+    this.core = new CoreV1Api(configuration);
+    this.authn = new AuthenticationV1Api(configuration);
+  }
+
+  /** The kubeconfig's server URL (with any path prefix), as requests use it. */
+  #serverUrl(): string {
+    return this.#kubeConfig.getCurrentCluster()?.server ?? '';
+  }
+
+  /** -v diagnostics, always redacted. */
+  log(line: string, level = 1): void {
+    if (this.#options.verbosity >= level) this.#options.log(this.redactor.redact(line));
+  }
+
+  /** Applies the context's credentials; remembers the Authorization header so it can be redacted. */
+  async authenticate(ctx: RequestContext): Promise<void> {
+    try {
+      await this.#kubeConfig.applySecurityAuthentication(ctx);
+    } catch (err) {
+      throw new CredentialError(this.#describeCredentialFailure(err));
+    }
+    // client-node builds a new connection pool (dispatcher) for every request: with static credentials
+    // the TLS options never change, so keep the first one and reuse its connections.
+    if (!this.#config.refreshableCredentials) {
+      const dispatcher = ctx.getDispatcher();
+      if (dispatcher) {
+        this.#dispatcher ??= dispatcher;
+        ctx.setDispatcher(this.#dispatcher);
+      }
+    }
+    const headers = ctx.getHeaders();
+    for (const [key, value] of Object.entries(headers)) {
+      if (key.toLowerCase() === 'authorization') this.redactor.add(value);
+    }
+  }
+
+  #describeCredentialFailure(err: unknown): string {
+    const where = contextText(this.errorContext);
+    const exec = this.#kubeConfig.getCurrentUser()?.exec as { command?: unknown } | undefined;
+    if (exec && typeof exec.command === 'string') {
+      // The plugin's stderr and stdout may hold credentials: name the command, never show its output.
+      const command = exec.command;
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      const why =
+        code === 'ENOENT'
+          ? 'not found (is it installed and on PATH?)'
+          : code === 'EACCES'
+            ? 'is not executable'
+            : err instanceof SyntaxError
+              ? 'printed something that is not an ExecCredential'
+              : 'failed; run it yourself to see why (its output is not shown, it may contain credentials)';
+      return `cannot get credentials for ${where}: exec plugin "${command}" ${why}`;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    return `cannot get credentials for ${where}: ${this.redactor.redact(oneLine(message, 200))}`;
+  }
+
+  /**
+   * One API call through the generated client. `send` receives the per-call options (signal, timing and
+   * logging middleware) and must pass them to a `...WithHttpInfo` method.
+   */
+  async call<T>(
+    spec: RequestSpec,
+    send: (options: ConfigurationOptions) => Promise<HttpInfo<T>>,
+    signal: AbortSignal | undefined,
+    callOptions: CallOptions = {},
+  ): Promise<Timed<T | undefined>> {
+    const maxAttempts = callOptions.maxAttempts ?? this.tuning.retry.maxAttempts;
+    let refreshedCredentials = false;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      const timeoutMs = Math.min(callOptions.timeoutMs ?? Infinity, this.requestTimeoutMs);
+      const state: FailureState = { sent: false, timedOut: false, timeoutMs };
+      const probe = new Probe();
+      const started = performance.now();
+      try {
+        const info = await this.#once(send, probe, signal, state);
+        this.#logRequest(spec, probe.status, started);
+        return { value: info.data, time: probe.sample() };
+      } catch (raw) {
+        if (signal?.aborted) throw signal.reason;
+        const code = statusCode(raw);
+        this.#logRequest(spec, code, started);
+        if (code === 404 && callOptions.notFoundOk) return { value: undefined, time: probe.sample() };
+        // Exec-plugin credentials are cached until they say they expire; a 401 means they went stale.
+        if (code === 401 && this.#config.refreshableCredentials && !refreshedCredentials) {
+          refreshedCredentials = true;
+          this.#kubeConfig = this.#config.newKubeConfig();
+          this.log('credentials rejected (401); obtaining new ones and retrying once');
+          attempt--;
+          continue;
+        }
+        const err = mapRequestError(raw, spec, this.errorContext, state);
+        if (!(err instanceof RetryableError) || attempt >= maxAttempts) throw err;
+        if ((err.retryAfterMs ?? 0) > (this.tuning.retry.maxWaitMs ?? Infinity)) throw err;
+        const delay = this.backoff(attempt, err.retryAfterMs);
+        this.log(
+          `${spec.method} ${spec.path}: retrying in ${formatDuration(delay)} (attempt ${attempt + 1} of ${maxAttempts})`,
+        );
+        await this.tuning.sleep(delay, signal);
+      }
+    }
+  }
+
+  async #once<T>(
+    send: (options: ConfigurationOptions) => Promise<HttpInfo<T>>,
+    probe: Probe,
+    signal: AbortSignal | undefined,
+    state: FailureState,
+  ): Promise<HttpInfo<T>> {
+    const timeout = AbortSignal.timeout(state.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const middleware: ObservableMiddleware = {
+      pre: (ctx) => {
+        ctx.setSignal(combined);
+        ctx.setHeaderParam('User-Agent', USER_AGENT);
+        state.sent = true;
+        probe.sentAt = performance.now();
+        return new Observable(Promise.resolve(ctx));
+      },
+      post: (rsp) => {
+        state.responded = true;
+        probe.received(rsp);
+        return new Observable(Promise.resolve(rsp));
+      },
+    };
+    try {
+      // The race matters before the request exists: an exec plugin that hangs ignores the signal.
+      return await raceAbort(send({ middleware: [middleware], middlewareMergeStrategy: 'replace' }), combined);
+    } finally {
+      state.timedOut = timeout.aborted && !signal?.aborted;
+    }
+  }
+
+  /**
+   * Opens a streaming GET (the watch) with the same credentials and transport as every other call. The
+   * timeout covers only the wait for the response headers; the caller owns the stream and its signal.
+   */
+  async openStream(spec: RequestSpec, url: string, signal: AbortSignal): Promise<OpenedStream> {
+    const state: FailureState = { sent: false, timedOut: false, timeoutMs: this.requestTimeoutMs };
+    const headersTimeout = new AbortController();
+    const combined = AbortSignal.any([signal, headersTimeout.signal]);
+    const timer = setTimeout(
+      () => headersTimeout.abort(new DOMException('no response headers in time', 'TimeoutError')),
+      this.requestTimeoutMs,
+    );
+    const probe = new Probe();
+    const started = performance.now();
+    try {
+      const ctx = new RequestContext(url, 'GET');
+      ctx.setHeaderParam('Accept', 'application/json');
+      ctx.setHeaderParam('User-Agent', USER_AGENT);
+      await raceAbort(this.authenticate(ctx), combined);
+      ctx.setSignal(combined);
+      state.sent = true;
+      probe.sentAt = performance.now();
+      const response = await raceAbort(this.#http.send(ctx).toPromise(), combined);
+      probe.received(response);
+      this.#logRequest(spec, response.httpStatusCode, started);
+      return { status: response.httpStatusCode, headers: response.headers, body: response.body, time: probe.sample() };
+    } catch (raw) {
+      if (signal.aborted) throw signal.reason;
+      state.timedOut = headersTimeout.signal.aborted;
+      this.#logRequest(spec, undefined, started);
+      throw mapRequestError(raw, spec, this.errorContext, state);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Capped exponential backoff with jitter, never shorter than the server's Retry-After. */
+  backoff(attempt: number, retryAfterMs: number | undefined): number {
+    const { baseMs, capMs } = this.tuning.retry;
+    const ceiling = Math.min(capMs, baseMs * 2 ** (attempt - 1));
+    const jittered = ceiling / 2 + (this.tuning.random() * ceiling) / 2;
+    return Math.round(Math.max(jittered, retryAfterMs ?? 0));
+  }
+
+  #logRequest(spec: RequestSpec, status: number | undefined, started: number): void {
+    const ms = Math.round(performance.now() - started);
+    this.log(`${spec.method} ${spec.path} ${status ?? 'failed'} in ${ms}ms`);
+  }
+
+  /** Full URL for a path on this server (the kubeconfig's server may carry a path prefix). */
+  url(path: string, query: Record<string, string>): string {
+    const search = new URLSearchParams(query).toString();
+    return `${this.#serverUrl()}${path}${search ? `?${search}` : ''}`;
+  }
+}
+
+/** Send/receive monotonic times and the Date header of one request. */
+class Probe {
+  sentAt: number | undefined;
+  receivedAt: number | undefined;
+  status: number | undefined;
+  date: string | undefined;
+
+  received(rsp: ResponseContext): void {
+    this.receivedAt = performance.now();
+    this.status = rsp.httpStatusCode;
+    this.date = rsp.headers.date ?? rsp.headers.Date;
+  }
+
+  sample(): ServerTimeSample | undefined {
+    const serverDateMs = this.date ? Date.parse(this.date) : NaN;
+    if (Number.isNaN(serverDateMs) || this.sentAt === undefined || this.receivedAt === undefined) return undefined;
+    return { serverDateMs, sentAtMono: this.sentAt, receivedAtMono: this.receivedAt };
+  }
+}
+
+function statusCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return err instanceof Error && typeof code === 'number' && code >= 100 && code <= 599 ? code : undefined;
+}
+
+/** Rejects with the signal's reason as soon as it aborts, even if `promise` never settles. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Resolves after ms; rejects with the signal's own reason when it aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

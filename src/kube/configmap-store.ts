@@ -1,0 +1,221 @@
+// LockStore over ConfigMaps in one namespace. It only moves objects: every decision (who holds, expiry,
+// takeover, what to do on a conflict) belongs to src/lock/. Errors are mapped by errors.ts through the client.
+
+import { randomBytes } from 'node:crypto';
+import type { CoreV1Event, V1ConfigMap, V1ConfigMapList } from '@kubernetes/client-node';
+import type { LockEvent, LockStore, LockWrite, Result, StoredLock, WatchEvent } from '../lock/store.ts';
+import type { KubeClient, Timed } from './client.ts';
+import { MANAGED_BY_SELECTOR, toConfigMap, toLockEvent, toStoredLock } from './convert.ts';
+import { CmlockError } from '../errors.ts';
+import { ForbiddenError, type RequestSpec, type Verb } from './errors.ts';
+import { watchConfigMap } from './watch.ts';
+
+const LIST_PAGE_SIZE = 500;
+const EVENT_COMPONENT = 'kubectl-cmlock';
+const EVENT_TIMEOUT_MS = 5_000;
+
+export class ConfigMapStore implements LockStore {
+  readonly namespace: string;
+  readonly #client: KubeClient;
+
+  constructor(client: KubeClient, namespace: string) {
+    this.#client = client;
+    this.namespace = namespace;
+  }
+
+  async get(name: string, signal?: AbortSignal): Promise<Result<StoredLock | undefined>> {
+    const { namespace } = this;
+    // No resourceVersion: a consistent read from etcd, never a possibly stale cache.
+    const { value, time } = await this.#client.call(
+      this.#spec('get', 'GET', name),
+      (o) => this.#client.core.readNamespacedConfigMapWithHttpInfo({ name, namespace }, o),
+      signal,
+      { notFoundOk: true },
+    );
+    return { value: value ? toStoredLock(value, namespace) : undefined, time };
+  }
+
+  async create(lock: LockWrite, signal?: AbortSignal): Promise<Result<StoredLock>> {
+    const { namespace } = this;
+    const result = await this.#client.call(
+      this.#spec('create', 'POST', lock.name),
+      (o) =>
+        this.#client.core.createNamespacedConfigMapWithHttpInfo({ namespace, body: toConfigMap(lock, namespace) }, o),
+      signal,
+    );
+    return this.#written(result, lock.name);
+  }
+
+  async update(lock: LockWrite, resourceVersion: string, signal?: AbortSignal): Promise<Result<StoredLock>> {
+    const { namespace } = this;
+    const result = await this.#client.call(
+      this.#spec('update', 'PUT', lock.name),
+      (o) =>
+        this.#client.core.replaceNamespacedConfigMapWithHttpInfo(
+          { name: lock.name, namespace, body: toConfigMap(lock, namespace, resourceVersion) },
+          o,
+        ),
+      signal,
+    );
+    return this.#written(result, lock.name);
+  }
+
+  async delete(
+    name: string,
+    preconditions: { uid: string; resourceVersion: string },
+    signal?: AbortSignal,
+  ): Promise<Result<void>> {
+    const { namespace } = this;
+    const { time } = await this.#client.call(
+      this.#spec('delete', 'DELETE', name),
+      (o) =>
+        this.#client.core.deleteNamespacedConfigMapWithHttpInfo(
+          {
+            name,
+            namespace,
+            body: {
+              apiVersion: 'v1',
+              kind: 'DeleteOptions',
+              preconditions: { uid: preconditions.uid, resourceVersion: preconditions.resourceVersion },
+            },
+          },
+          o,
+        ),
+      signal,
+    );
+    return { value: undefined, time };
+  }
+
+  async list(
+    options: { labelSelector?: string; allNamespaces?: boolean },
+    signal?: AbortSignal,
+  ): Promise<Result<StoredLock[]>> {
+    const labelSelector = options.labelSelector?.trim()
+      ? `${MANAGED_BY_SELECTOR},${options.labelSelector.trim()}`
+      : MANAGED_BY_SELECTOR;
+    const all = options.allNamespaces === true || this.namespace === '';
+    const { namespace } = this;
+    const spec: RequestSpec = all
+      ? { verb: 'list', resource: 'configmaps', allNamespaces: true, method: 'GET', path: '/api/v1/configmaps' }
+      : this.#spec('list', 'GET');
+    const locks: StoredLock[] = [];
+    let time: Result<unknown>['time'];
+    let token: string | undefined;
+    do {
+      const page: Timed<V1ConfigMapList | undefined> = await this.#client.call(
+        spec,
+        (o) =>
+          all
+            ? this.#client.core.listConfigMapForAllNamespacesWithHttpInfo(
+                { labelSelector, limit: LIST_PAGE_SIZE, _continue: token },
+                o,
+              )
+            : this.#client.core.listNamespacedConfigMapWithHttpInfo(
+                { namespace, labelSelector, limit: LIST_PAGE_SIZE, _continue: token },
+                o,
+              ),
+        signal,
+      );
+      time ??= page.time;
+      for (const item of page.value?.items ?? []) locks.push(toStoredLock(item, namespace));
+      token = page.value?.metadata?._continue || undefined;
+    } while (token);
+    return { value: locks, time };
+  }
+
+  watch(name: string, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent> {
+    return watchConfigMap(this.#client, this.namespace, name, resourceVersion, signal);
+  }
+
+  async events(lock: StoredLock, signal?: AbortSignal): Promise<LockEvent[]> {
+    const namespace = lock.namespace;
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+    try {
+      const { value } = await this.#client.call(
+        { verb: 'list', resource: 'events', namespace, method: 'GET', path },
+        (o) =>
+          this.#client.core.listNamespacedEventWithHttpInfo(
+            { namespace, fieldSelector: `involvedObject.uid=${lock.uid}` },
+            o,
+          ),
+        signal,
+      );
+      const events = (value?.items ?? []).map(toLockEvent);
+      return events.sort((a, b) => (a.time ? Date.parse(a.time) : 0) - (b.time ? Date.parse(b.time) : 0));
+    } catch (err) {
+      // Reading events is a nicety of `describe`: RBAC that forbids it costs the section, not the command.
+      if (err instanceof ForbiddenError) return [];
+      throw err;
+    }
+  }
+
+  async recordEvent(
+    lock: StoredLock,
+    event: { reason: string; message: string; type?: 'Normal' | 'Warning' },
+  ): Promise<void> {
+    try {
+      const namespace = lock.namespace;
+      const now = new Date();
+      const body: CoreV1Event = {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: eventName(lock.name), namespace },
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          name: lock.name,
+          namespace,
+          uid: lock.uid,
+          resourceVersion: lock.resourceVersion,
+        },
+        reason: event.reason,
+        message: event.message.slice(0, 1024),
+        type: event.type ?? 'Normal',
+        source: { component: EVENT_COMPONENT },
+        reportingComponent: EVENT_COMPONENT,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      };
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+      await this.#client.call(
+        { verb: 'create', resource: 'events', namespace, method: 'POST', path },
+        (o) => this.#client.core.createNamespacedEventWithHttpInfo({ namespace, body }, o),
+        undefined,
+        // Best effort must not hold the command: one short try.
+        { maxAttempts: 1, timeoutMs: EVENT_TIMEOUT_MS },
+      );
+    } catch (err) {
+      // Best effort by contract: the lock operation it records has already happened.
+      this.#client.log(`event ${event.reason} on configmap "${lock.name}" not recorded: ${messageOf(err)}`);
+    }
+  }
+
+  #spec(verb: Verb, method: string, name?: string): RequestSpec {
+    const base = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/configmaps`;
+    return {
+      verb,
+      resource: 'configmaps',
+      namespace: this.namespace,
+      name,
+      method,
+      path: name !== undefined && verb !== 'create' ? `${base}/${encodeURIComponent(name)}` : base,
+    };
+  }
+
+  #written(result: Timed<V1ConfigMap | undefined>, name: string): Result<StoredLock> {
+    if (!result.value) throw new CmlockError(`the API server returned no object for configmap "${name}"`);
+    return { value: toStoredLock(result.value, this.namespace), time: result.time };
+  }
+}
+
+/** Event names follow client-go (`<object>.<hex>`), kept within the 253-character limit. */
+function eventName(lockName: string): string {
+  const suffix = randomBytes(8).toString('hex');
+  const prefix = lockName.slice(0, 253 - suffix.length - 1).replace(/[.-]+$/, '');
+  return `${prefix}.${suffix}`;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof CmlockError ? err.message : 'unexpected error';
+}

@@ -1,0 +1,94 @@
+// ConfigMap and Event objects to and from the store's plain types. Objects come either deserialized by
+// client-node (timestamps as Date) or straight from a watch stream (timestamps as strings): both are accepted.
+
+import type { CoreV1Event, V1ConfigMap, V1OwnerReference } from '@kubernetes/client-node';
+import type { LockEvent, LockWrite, OwnerReference, StoredLock } from '../lock/store.ts';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'kubectl-cmlock';
+export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+type Time = Date | string | undefined | null;
+
+export interface RawConfigMap {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: Time;
+    labels?: Record<string, string>;
+    ownerReferences?: { apiVersion?: string; kind?: string; name?: string; uid?: string }[];
+  };
+  data?: Record<string, string>;
+}
+
+export function toStoredLock(cm: RawConfigMap, fallbackNamespace: string): StoredLock {
+  const meta = cm.metadata ?? {};
+  const created = rfc3339(meta.creationTimestamp);
+  return {
+    name: meta.name ?? '',
+    namespace: meta.namespace ?? fallbackNamespace,
+    uid: meta.uid ?? '',
+    resourceVersion: meta.resourceVersion ?? '',
+    ...(created ? { creationTimestamp: created } : {}),
+    labels: { ...meta.labels },
+    data: { ...cm.data },
+    ownerReferences: (meta.ownerReferences ?? []).map((o) => ({
+      apiVersion: o.apiVersion ?? '',
+      kind: o.kind ?? '',
+      name: o.name ?? '',
+      uid: o.uid ?? '',
+    })),
+  };
+}
+
+/** The full object for create and update (update is a replace: what is not here is removed). */
+export function toConfigMap(lock: LockWrite, namespace: string, resourceVersion?: string): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: lock.name,
+      namespace,
+      ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+      // Every lock carries the label `ls` selects on, whatever the caller passed.
+      labels: { ...lock.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+      ownerReferences: lock.ownerReferences.map(toOwnerReference),
+    },
+    data: { ...lock.data },
+  };
+}
+
+function toOwnerReference(owner: OwnerReference): V1OwnerReference {
+  // blockOwnerDeletion needs delete rights on the owner; the lock must never keep its Pod alive anyway.
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.name,
+    uid: owner.uid,
+    blockOwnerDeletion: false,
+  };
+}
+
+export function toLockEvent(event: CoreV1Event): LockEvent {
+  const times = [event.lastTimestamp, event.eventTime as Time, event.metadata?.creationTimestamp]
+    .map((t) => rfc3339(t))
+    .filter((t): t is string => t !== undefined);
+  const newest = times.sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+  return {
+    type: event.type ?? '',
+    reason: event.reason ?? '',
+    message: event.message ?? '',
+    ...(newest ? { time: newest } : {}),
+    count: event.series?.count ?? event.count ?? 1,
+  };
+}
+
+/** RFC 3339 in UTC, whole seconds unless the source had a fraction. */
+export function rfc3339(time: Time): string | undefined {
+  if (time === undefined || time === null || time === '') return undefined;
+  const date = time instanceof Date ? time : new Date(time);
+  if (Number.isNaN(date.getTime())) return typeof time === 'string' ? time : undefined;
+  return date.toISOString().replace('.000Z', 'Z');
+}

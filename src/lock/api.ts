@@ -1,0 +1,133 @@
+// The lock API the commands call. Types only; implemented in src/lock/protocol.ts and src/lock/wait.ts.
+
+import type { ServerClock } from './server-clock.ts';
+import type { LockEvent, LockStore, OwnerReference } from './store.ts';
+
+/** Local monotonic time and timers, injected so unit tests never sleep for real. */
+export interface Clock {
+  /** Monotonic milliseconds (performance.now() in production). */
+  now(): number;
+  /** Resolves after ms, or rejects with the signal's reason when aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Random number in [0, 1) for jitter; injected so tests are deterministic. */
+  random(): number;
+}
+
+/** Who is taking the lock. Built by the command layer from flags, env and the server's SelfSubjectReview. */
+export interface Holder {
+  /** Stable per user and host (or --identity / CMLOCK_IDENTITY); per process for `run`. */
+  identity: string;
+  /** Authenticated Kubernetes user, when the server tells it. */
+  user?: string;
+  host: string;
+}
+
+export interface LockContext {
+  store: LockStore;
+  clock: Clock;
+  holder: Holder;
+  /** Progress for humans (stderr). Never data. */
+  progress?: (status: WaitStatus) => void;
+  /**
+   * What this process knows of the API server's clock. Share one across calls on the same store (e.g. `run`'s
+   * acquire and renewals); when absent, each call starts its own and learns the time from its first response.
+   */
+  serverClock?: ServerClock;
+}
+
+export type LockStatus = 'Held' | 'Expired';
+
+/** One lock as users see it (`-o json|yaml` prints exactly these fields). */
+export interface LockView {
+  name: string;
+  namespace: string;
+  holder: string;
+  user: string;
+  host: string;
+  /** RFC 3339 on the server's clock, '' when unknown (e.g. a lock written by the Go library). */
+  acquireTime: string;
+  renewTime: string;
+  /** 0 = never expires. */
+  leaseDurationSeconds: number;
+  /** RFC 3339, '' when the lock never expires. */
+  expiresAt: string;
+  status: LockStatus;
+  reason: string;
+  /** Decimal string; strictly increases across acquisitions of the same name. */
+  fence: string;
+  /** `pod/NAME` when an owner reference ties the lock to a Pod, else ''. */
+  owner: string;
+  labels: Record<string, string>;
+  /** Server-set creation time of the ConfigMap (RFC 3339). */
+  creationTimestamp: string;
+  /** True when the ConfigMap carries no cmlock record (written by the Go lock library). */
+  foreign: boolean;
+}
+
+export interface DescribedLock extends LockView {
+  uid: string;
+  resourceVersion: string;
+  events: LockEvent[];
+}
+
+export interface AcquireOptions {
+  name: string;
+  /** Lease length in ms; 0 = never expires. */
+  ttlMs: number;
+  /** 0 = try once; < 0 = wait without limit; > 0 = wait at most this long. */
+  timeoutMs: number;
+  reason: string;
+  labels: Record<string, string>;
+  owner?: OwnerReference;
+  signal?: AbortSignal;
+}
+
+export type AcquireOutcome = 'acquired' | 'alreadyHeld' | 'tookOver';
+
+export interface AcquireResult {
+  lock: LockView;
+  outcome: AcquireOutcome;
+  /** The holder whose expired lock was taken over. */
+  previous?: LockView;
+  /** Local monotonic time (Clock.now) just before the acquiring write was sent: the lease runs from here. */
+  leaseStartMono: number;
+}
+
+export interface ReleaseOptions {
+  name: string;
+  force: boolean;
+  ignoreNotFound: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ReleaseResult {
+  /** The lock that was deleted; undefined when it was already gone and ignoreNotFound was set. */
+  released?: LockView;
+  forced: boolean;
+}
+
+export interface RenewOptions {
+  name: string;
+  /** New lease length in ms; undefined keeps the current one. */
+  ttlMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface WaitOptions {
+  name: string;
+  /** 0 = check once; < 0 = no limit. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** What a waiter reports while it waits (the command layer renders it as a status line). */
+export interface WaitStatus {
+  name: string;
+  namespace: string;
+  holder: string;
+  acquireTime: string;
+  expiresAt: string;
+  waitedMs: number;
+}
+
+export type { LockEvent, LockStore, OwnerReference };
