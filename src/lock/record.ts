@@ -1,0 +1,191 @@
+// The holder record: the ConfigMap data of a lock, to and from what users see. Field names follow client-go's
+// LeaderElectionRecord. Nothing here talks to the cluster or reads a clock; server time is passed in.
+
+import { randomBytes } from 'node:crypto';
+import type { Holder, LockView } from './api.ts';
+import type { StoredLock } from './store.ts';
+
+export const DataKey = {
+  holderIdentity: 'holderIdentity',
+  user: 'user',
+  host: 'host',
+  /** RFC 3339 with milliseconds, server clock. */
+  acquireTime: 'acquireTime',
+  renewTime: 'renewTime',
+  /** Decimal seconds; "0" = never expires. */
+  leaseDurationSeconds: 'leaseDurationSeconds',
+  reason: 'reason',
+  /** Random, 128-bit hex, new per acquisition: how a lost write response is recognised as ours. */
+  acquisitionId: 'acquisitionId',
+  /** The fencing token, written by every write after the acquiring one (see fenceOf). */
+  fence: 'fence',
+  /** Unix seconds, rounded up: what the Go lock library reads. */
+  expiresAt: 'expiresAt',
+} as const;
+
+/** 9999-12-31T23:59:59Z: expiresAt of a lock that never expires (the Go library treats a missing one as stale). */
+export const NEVER_EXPIRES_AT_SECONDS = 253402300799;
+const NEVER_MS = NEVER_EXPIRES_AT_SECONDS * 1000;
+
+/**
+ * A lock is expired only once the server's clock is past its expiry by more than this. It covers the whole
+ * second the Date header drops (see ServerClock.stamp), so takeover never comes before the holder's lease ends.
+ */
+export const EXPIRY_ALLOWANCE_MS = 1000;
+
+export function newAcquisitionId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export interface RecordInput {
+  holder: Holder;
+  /** Server time of the write (ServerClock.stamp()). */
+  nowMs: number;
+  /** 0 = never expires. */
+  ttlMs: number;
+  reason: string;
+  acquisitionId: string;
+}
+
+/** The data of a new acquisition (create or takeover). No fence: the write's resourceVersion becomes the fence. */
+export function freshRecord(input: RecordInput): Record<string, string> {
+  const now = rfc3339(input.nowMs);
+  return {
+    [DataKey.holderIdentity]: input.holder.identity,
+    [DataKey.user]: input.holder.user ?? '',
+    [DataKey.host]: input.holder.host,
+    [DataKey.acquireTime]: now,
+    [DataKey.renewTime]: now,
+    [DataKey.leaseDurationSeconds]: leaseText(input.ttlMs),
+    [DataKey.reason]: input.reason,
+    [DataKey.acquisitionId]: input.acquisitionId,
+    [DataKey.expiresAt]: expiresAtText(input.nowMs, input.ttlMs),
+  };
+}
+
+/**
+ * The data of a later write by the same acquisition (renew, or acquire again by the holder): new renewTime and
+ * expiresAt, optionally a new lease and reason; acquisitionId and acquireTime kept; fence written down.
+ */
+export function renewedRecord(
+  lock: StoredLock,
+  change: { nowMs: number; ttlMs?: number; reason?: string },
+): Record<string, string> {
+  const ttlMs = change.ttlMs ?? leaseMsOf(lock.data) ?? 0;
+  const data: Record<string, string> = {
+    ...lock.data,
+    [DataKey.renewTime]: rfc3339(change.nowMs),
+    [DataKey.leaseDurationSeconds]: leaseText(ttlMs),
+    [DataKey.expiresAt]: expiresAtText(change.nowMs, ttlMs),
+    [DataKey.fence]: fenceOf(lock),
+  };
+  if (change.reason !== undefined) data[DataKey.reason] = change.reason;
+  return data;
+}
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function leaseText(ttlMs: number): string {
+  return String(Math.max(0, Math.round(ttlMs)) / 1000);
+}
+
+function expiresAtText(nowMs: number, ttlMs: number): string {
+  if (ttlMs <= 0) return String(NEVER_EXPIRES_AT_SECONDS);
+  return String(Math.min(NEVER_EXPIRES_AT_SECONDS, Math.ceil((nowMs + ttlMs) / 1000)));
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+function parseTime(text: string | undefined): number | undefined {
+  if (text === undefined || !RFC3339.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function leaseMsOf(data: Record<string, string>): number | undefined {
+  const text = data[DataKey.leaseDurationSeconds];
+  return text !== undefined && /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : undefined;
+}
+
+/**
+ * When the lock expires, in server epoch ms; undefined = never. Our record: renewTime + lease (lease 0 = never).
+ * Otherwise expiresAt (the Go library's key). A lock with neither never expires by time: the Go library treats a
+ * missing expiresAt as stale, which lets anyone break a lock whose holder meant it to last.
+ */
+export function expiryOf(lock: StoredLock): number | undefined {
+  const renewMs = parseTime(lock.data[DataKey.renewTime]);
+  const leaseMs = leaseMsOf(lock.data);
+  if (renewMs !== undefined && leaseMs !== undefined) {
+    return leaseMs === 0 || renewMs + leaseMs >= NEVER_MS ? undefined : renewMs + leaseMs;
+  }
+  const expiresAt = lock.data[DataKey.expiresAt];
+  if (expiresAt === undefined || !/^\d+$/.test(expiresAt)) return undefined;
+  const ms = Number(expiresAt) * 1000;
+  return ms >= NEVER_MS ? undefined : ms;
+}
+
+/** Expired on the server's clock (a lower bound, so never early), past the allowance for the Date header. */
+export function isExpired(lock: StoredLock, serverNowMs: number): boolean {
+  const expiry = expiryOf(lock);
+  return expiry !== undefined && serverNowMs > expiry + EXPIRY_ALLOWANCE_MS;
+}
+
+/**
+ * The fencing token: the resourceVersion of the acquiring write. That write cannot carry its own
+ * resourceVersion, so every later write of the same acquisition copies it into data.fence; until then the
+ * object is unchanged since acquisition and its resourceVersion is the token. A takeover writes no fence.
+ */
+export function fenceOf(lock: StoredLock): string {
+  const fence = lock.data[DataKey.fence];
+  return fence !== undefined && /^\d+$/.test(fence) ? fence : lock.resourceVersion;
+}
+
+/** Orders fences numerically (resourceVersions are decimal etcd revisions, longer than a double holds). */
+export function compareFences(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** `pod/NAME` when a Pod owns the lock (the garbage collector frees it when the Pod goes), else ''. */
+export function ownerOf(lock: StoredLock): string {
+  const pod = lock.ownerReferences.find((ref) => ref.kind === 'Pod');
+  return pod === undefined ? '' : `pod/${pod.name}`;
+}
+
+/** True when the ConfigMap carries no cmlock record (a lock written by the Go library). */
+export function isForeign(lock: StoredLock): boolean {
+  return lock.data[DataKey.holderIdentity] === undefined;
+}
+
+/** Same lock and same acquisition (a renewal changes neither; a takeover or re-creation does). */
+export function sameAcquisition(a: StoredLock, b: StoredLock): boolean {
+  return a.uid === b.uid && a.data[DataKey.acquisitionId] === b.data[DataKey.acquisitionId];
+}
+
+/** What users see of a lock, with its status judged at serverNowMs (ServerClock.now()). */
+export function toLockView(lock: StoredLock, serverNowMs: number): LockView {
+  const data = lock.data;
+  const expiry = expiryOf(lock);
+  const foreign = isForeign(lock);
+  return {
+    name: lock.name,
+    namespace: lock.namespace,
+    holder: data[DataKey.holderIdentity] ?? ownerOf(lock),
+    user: data[DataKey.user] ?? '',
+    host: data[DataKey.host] ?? '',
+    acquireTime: data[DataKey.acquireTime] ?? '',
+    renewTime: data[DataKey.renewTime] ?? '',
+    leaseDurationSeconds: (leaseMsOf(data) ?? 0) / 1000,
+    expiresAt: expiry === undefined ? '' : rfc3339(expiry),
+    status: isExpired(lock, serverNowMs) ? 'Expired' : 'Held',
+    reason: data[DataKey.reason] ?? '',
+    fence: fenceOf(lock),
+    owner: ownerOf(lock),
+    labels: { ...lock.labels },
+    creationTimestamp: lock.creationTimestamp ?? '',
+    foreign,
+  };
+}

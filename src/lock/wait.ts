@@ -1,0 +1,195 @@
+// Waiting for a held lock without polling: one watch on that one object, plus a timer for the moment it expires
+// on the server's clock (a dead holder produces no event). The API load does not grow with the wait: the watch
+// is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff.
+
+import { CmlockError, HeldError } from '../errors.ts';
+import type { LockContext, LockView, WaitOptions, WaitStatus } from './api.ts';
+import { timedOutMessage, heldMessage } from './messages.ts';
+import { validateLockName } from './names.ts';
+import { expiryOf, EXPIRY_ALLOWANCE_MS, isExpired, toLockView } from './record.ts';
+import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './request.ts';
+import { ServerClock } from './server-clock.ts';
+import { AmbiguousWriteError, RetryableError, type StoredLock } from './store.ts';
+
+export const PROGRESS_INTERVAL_MS = 1000;
+
+export interface WaitForChangeOptions {
+  /** When the caller started waiting (local monotonic ms), for progress and the timeout message. */
+  startedMono?: number;
+  /**
+   * Whether a modified lock should end the wait. Default: any modification. acquire passes "no longer held by
+   * someone else", so a holder's renewals only move the expiry timer and keep the same watch open.
+   */
+  wakeOn?: (lock: StoredLock) => boolean;
+}
+
+/**
+ * Resolves with the lock's new state when it is deleted (undefined), modified (see wakeOn) or expired on the
+ * server's clock. Rejects with HeldError at deadlineMono ("timed out after …") and with the cancellation error
+ * when `signal` fires.
+ */
+export function waitForChange(
+  ctx: LockContext,
+  name: string,
+  seen: StoredLock,
+  deadlineMono: number | undefined,
+  signal?: AbortSignal,
+  options: WaitForChangeOptions = {},
+): Promise<StoredLock | undefined> {
+  const { clock, store } = ctx;
+  const serverClock = ctx.serverClock ?? new ServerClock(clock);
+  const startedMono = options.startedMono ?? clock.now();
+  const wakeOn = options.wakeOn ?? (() => true);
+  const done = new AbortController();
+  const stop = signal === undefined ? done.signal : AbortSignal.any([signal, done.signal]);
+  let latest = seen;
+
+  return new Promise<StoredLock | undefined>((resolve, reject) => {
+    const settle = (finish: () => void) => {
+      if (done.signal.aborted) return;
+      done.abort(); // ends the watch stream and every timer below
+      finish();
+    };
+    const wake = (lock: StoredLock | undefined) => settle(() => resolve(lock));
+    const fail = (error: unknown) => settle(() => reject(error));
+
+    /** Runs `then` after `ms` on the injected clock unless the wait ends (or `cancel` fires) first. */
+    const after = (ms: number, then: () => void, cancel?: AbortSignal) => {
+      const until = cancel === undefined ? stop : AbortSignal.any([stop, cancel]);
+      clock
+        .sleep(Math.max(0, ms), until)
+        .then(then, () => {})
+        .catch(fail);
+    };
+
+    // The expiry timer, re-armed whenever the lock we know of changes.
+    let expiryTimer = new AbortController();
+    const armExpiry = () => {
+      expiryTimer.abort();
+      expiryTimer = new AbortController();
+      const expiry = expiryOf(latest);
+      if (expiry === undefined || !serverClock.known()) return;
+      if (isExpired(latest, serverClock.now())) return wake(latest);
+      // The first whole millisecond at which serverClock.now() > expiry + allowance.
+      const delay = Math.floor(serverClock.monoAt(expiry + EXPIRY_ALLOWANCE_MS) - clock.now()) + 1;
+      after(delay, armExpiry, expiryTimer.signal);
+    };
+    const changed = (lock: StoredLock) => {
+      if (wakeOn(lock)) return wake(lock);
+      latest = lock;
+      armExpiry();
+    };
+
+    if (signal?.aborted) return fail(cancelledError(signal));
+    signal?.addEventListener('abort', () => fail(cancelledError(signal)), { once: true, signal: done.signal });
+    if (deadlineMono !== undefined) {
+      const timedOut = () =>
+        fail(new HeldError(timedOutMessage(name, deadlineMono - startedMono, latest, serverClock.now())));
+      if (clock.now() >= deadlineMono) return timedOut();
+      after(deadlineMono - clock.now(), timedOut);
+    }
+    armExpiry();
+    if (ctx.progress !== undefined) {
+      const report = ctx.progress;
+      const tick = () => {
+        try {
+          report(waitStatus(latest, serverClock.now(), clock.now() - startedMono));
+        } catch {
+          // progress is for people; a failing status line must not end the wait
+        }
+        after(PROGRESS_INTERVAL_MS, tick);
+      };
+      tick();
+    }
+
+    const watchLoop = async () => {
+      const backoff = new Backoff(clock);
+      let from = latest.resourceVersion;
+      while (!stop.aborted) {
+        const openedAt = clock.now();
+        try {
+          for await (const event of store.watch(name, from, stop)) {
+            if (stop.aborted || event.type === 'GONE') break;
+            backoff.reset();
+            if (event.type === 'BOOKMARK') {
+              from = event.resourceVersion;
+            } else if (event.type === 'DELETED') {
+              return wake(undefined);
+            } else {
+              from = event.lock.resourceVersion;
+              changed(event.lock);
+              if (stop.aborted) return;
+            }
+          }
+        } catch (error) {
+          if (stop.aborted) return;
+          if (!isTransient(error)) throw error;
+        }
+        if (stop.aborted) return;
+        // 410 Gone, a stream that ended or failed: wait, re-read, and watch again from what we read.
+        if (clock.now() - openedAt >= BACKOFF_MAX_MS) backoff.reset();
+        try {
+          await clock.sleep(backoff.next(), stop);
+        } catch {
+          return;
+        }
+        let current: StoredLock | undefined;
+        try {
+          const result = await store.get(name, stop);
+          serverClock.observe(result.time);
+          current = result.value;
+        } catch (error) {
+          if (stop.aborted) return;
+          if (!isTransient(error)) throw error;
+          continue;
+        }
+        if (current === undefined) return wake(undefined);
+        if (current.resourceVersion !== latest.resourceVersion) changed(current);
+        from = current.resourceVersion;
+      }
+    };
+    watchLoop().catch(fail);
+  });
+}
+
+/**
+ * Errors a waiter rides out: transport failures (thrown by fetch as plain errors, or mapped to RetryableError /
+ * AmbiguousWriteError). Any other CmlockError (403, 401, …) ends the wait: it will not heal by itself.
+ */
+function isTransient(error: unknown): boolean {
+  return error instanceof RetryableError || error instanceof AmbiguousWriteError || !(error instanceof CmlockError);
+}
+
+function waitStatus(lock: StoredLock, serverNowMs: number, waitedMs: number): WaitStatus {
+  const view = toLockView(lock, serverNowMs);
+  return {
+    name: view.name,
+    namespace: view.namespace,
+    holder: view.holder,
+    acquireTime: view.acquireTime || view.creationTimestamp,
+    expiresAt: view.expiresAt,
+    waitedMs,
+  };
+}
+
+/**
+ * `wait NAME`: resolves when the lock does not exist (undefined) or has expired (its view). timeoutMs 0 checks
+ * once; at the timeout it throws HeldError.
+ */
+export async function waitUntilFree(ctx: LockContext, opts: WaitOptions): Promise<LockView | undefined> {
+  validateLockName(opts.name);
+  const startedMono = ctx.clock.now();
+  const deadline = opts.timeoutMs > 0 ? startedMono + opts.timeoutMs : undefined;
+  const op = new Operation(ctx, opts.signal, deadline);
+  const expired = (lock: StoredLock) => isExpired(lock, op.serverClock.now());
+  let lock = await op.get(opts.name);
+  for (;;) {
+    if (lock === undefined) return undefined;
+    if (expired(lock)) return toLockView(lock, op.serverClock.now());
+    if (opts.timeoutMs === 0) throw new HeldError(heldMessage(opts.name, lock, op.serverClock.now()));
+    lock = await waitForChange(op.context(ctx), opts.name, lock, deadline, opts.signal, {
+      startedMono,
+      wakeOn: expired,
+    });
+  }
+}

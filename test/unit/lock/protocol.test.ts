@@ -1,0 +1,396 @@
+// release, renew, describe, list and fencing, as tables of scripted store calls.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
+import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } from '../../../src/lock/api.ts';
+import {
+  acquire,
+  describe as describeLock,
+  list,
+  release,
+  renew,
+  runHolderIdentity,
+} from '../../../src/lock/protocol.ts';
+import { compareFences } from '../../../src/lock/record.ts';
+import { ServerClock } from '../../../src/lock/server-clock.ts';
+import { AlreadyExistsError, AmbiguousWriteError, ConflictError, StoreNotFoundError } from '../../../src/lock/store.ts';
+import {
+  acquireOptions,
+  ALICE,
+  BOB,
+  cmlock,
+  expectCall,
+  FakeClock,
+  FakeStore,
+  fixture,
+  goLock,
+  NAMESPACE,
+  outcome,
+  SERVER_START_MS,
+  type Step,
+} from './fakes.ts';
+
+const CAROL: Holder = { identity: 'carol@host3', user: 'carol', host: 'host3' };
+const START_S = SERVER_START_MS / 1000;
+const mine = (spec: Parameters<typeof cmlock>[0] = {}) =>
+  cmlock({ holder: ALICE, acquisitionId: 'a'.repeat(32), uid: 'uid-a', resourceVersion: '70', ...spec });
+const bobs = () => cmlock({ renewMs: SERVER_START_MS - 60_000, reason: 'migrating' });
+const BOB_TEXT =
+  'bob@host2 (user bob) since 2026-11-26T06:29:00Z, reason "migrating", expires 2026-11-26T06:59:00Z (in 29m)';
+
+interface ReleaseCase {
+  name: string;
+  opts?: Partial<ReleaseOptions>;
+  script: Step[];
+  want: { forced: boolean; holder?: string } | { error: string | RegExp; exitCode: number };
+  check?: (store: FakeStore, result?: ReleaseResult) => void;
+}
+
+const releaseCases: ReleaseCase[] = [
+  {
+    name: 'by the holder: delete with the exact uid and resourceVersion inspected, then a Released event',
+    script: [expectCall.get(mine()), expectCall.delete(), expectCall.recordEvent()],
+    want: { forced: false, holder: 'alice@host1' },
+    check: (store) => {
+      assert.deepEqual(store.callsOf('delete')[0]?.preconditions, { uid: 'uid-a', resourceVersion: '70' });
+      assert.equal(store.callsOf('recordEvent')[0]?.event.reason, 'Released');
+      assert.equal(store.callsOf('recordEvent')[0]?.event.message, 'alice@host1 (user alice) released the lock');
+    },
+  },
+  {
+    name: 'by someone else: NotHolderError naming the holder and --force; no delete',
+    script: [expectCall.get(bobs())],
+    want: {
+      error: `lock "db-migrate" is held by ${BOB_TEXT}, not by you (alice@host1); use --force to release it anyway`,
+      exitCode: 4,
+    },
+  },
+  {
+    name: '--force: the ForceReleased Warning is recorded before the delete',
+    opts: { force: true },
+    script: [expectCall.get(bobs()), expectCall.recordEvent(), expectCall.delete()],
+    want: { forced: true, holder: 'bob@host2' },
+    check: (store) => {
+      assert.deepEqual(store.methods(), ['get', 'recordEvent', 'delete']);
+      assert.deepEqual(store.callsOf('recordEvent')[0]?.event, {
+        reason: 'ForceReleased',
+        type: 'Warning',
+        message: 'alice@host1 (user alice) force-released the lock held by bob@host2',
+      });
+      assert.deepEqual(store.callsOf('delete')[0]?.preconditions, { uid: 'uid-held', resourceVersion: '50' });
+    },
+  },
+  {
+    name: '--force on a Go library lock',
+    opts: { force: true },
+    script: [expectCall.get(goLock({ expiresAtSeconds: START_S + 60 })), expectCall.recordEvent(), expectCall.delete()],
+    want: { forced: true, holder: 'pod/worker-7' },
+    check: (store) =>
+      assert.match(
+        store.callsOf('recordEvent')[0]?.event.message ?? '',
+        /force-released the lock held by pod\/worker-7$/,
+      ),
+  },
+  {
+    name: 'Conflict, and the lock now belongs to someone else: NotHolderError, no second delete',
+    script: [
+      expectCall.get(mine()),
+      expectCall.delete(new ConflictError('db-migrate')),
+      expectCall.get(cmlock({ holder: CAROL, uid: 'uid-c', resourceVersion: '90' })),
+    ],
+    want: { error: /^lock "db-migrate" is held by carol@host3 .*; it changed hands while being released/, exitCode: 4 },
+    check: (store) => assert.equal(store.callsOf('delete').length, 1),
+  },
+  {
+    name: 'Conflict with --force, and the lock now belongs to someone else: refused all the same',
+    opts: { force: true },
+    script: [
+      expectCall.get(bobs()),
+      expectCall.recordEvent(),
+      expectCall.delete(new ConflictError('db-migrate')),
+      expectCall.get(cmlock({ holder: CAROL, acquisitionId: 'c'.repeat(32), resourceVersion: '90' })),
+    ],
+    want: { error: /^lock "db-migrate" is held by carol@host3 .*left untouched$/, exitCode: 4 },
+    check: (store) => assert.equal(store.callsOf('delete').length, 1),
+  },
+  {
+    name: 'Conflict, still ours (renewed meanwhile): delete again with the new resourceVersion',
+    script: [
+      expectCall.get(mine()),
+      expectCall.delete(new ConflictError('db-migrate')),
+      expectCall.get(mine({ resourceVersion: '75', fence: '70' })),
+      expectCall.delete(),
+      expectCall.recordEvent(),
+    ],
+    want: { forced: false, holder: 'alice@host1' },
+    check: (store) =>
+      assert.deepEqual(
+        store.callsOf('delete').map((c) => c.preconditions.resourceVersion),
+        ['70', '75'],
+      ),
+  },
+  {
+    name: 'lost delete response, and the lock is gone: released, no second delete',
+    script: [expectCall.get(mine()), expectCall.delete('lost'), expectCall.get(undefined), expectCall.recordEvent()],
+    want: { forced: false, holder: 'alice@host1' },
+    check: (store) => assert.equal(store.callsOf('delete').length, 1),
+  },
+  {
+    name: 'lost delete response, and the lock is unchanged: the delete did not happen; delete again',
+    script: [
+      expectCall.get(mine()),
+      expectCall.delete(new AmbiguousWriteError('timeout')),
+      expectCall.get(mine()),
+      expectCall.delete(),
+      expectCall.recordEvent(),
+    ],
+    want: { forced: false, holder: 'alice@host1' },
+  },
+  {
+    name: 'missing: LockNotFoundError',
+    script: [expectCall.get(undefined)],
+    want: { error: 'lock "db-migrate" not found in namespace "team-a"', exitCode: 5 },
+  },
+  {
+    name: 'missing with --ignore-not-found: fine',
+    opts: { ignoreNotFound: true },
+    script: [expectCall.get(undefined)],
+    want: { forced: false },
+  },
+  {
+    name: 'deleted by someone else between our read and our delete: not found',
+    script: [
+      expectCall.get(mine()),
+      expectCall.delete(new StoreNotFoundError('db-migrate')),
+      expectCall.get(undefined),
+    ],
+    want: { error: 'lock "db-migrate" not found in namespace "team-a"', exitCode: 5 },
+  },
+];
+
+describe('release', () => {
+  for (const c of releaseCases) {
+    test(c.name, async () => {
+      const { clock, store, ctx } = fixture();
+      store.script(...c.script);
+      const options: ReleaseOptions = { name: 'db-migrate', force: false, ignoreNotFound: false, ...c.opts };
+      const got = await outcome(clock, release(ctx, options));
+      store.verify();
+      if ('error' in c.want) {
+        assert.ok(got.error, 'expected an error');
+        if (typeof c.want.error === 'string') assert.equal(got.error.message, c.want.error);
+        else assert.match(got.error.message, c.want.error);
+        assert.equal((got.error as NotHolderError).exitCode, c.want.exitCode);
+      } else {
+        if (got.error) throw got.error;
+        assert.equal(got.value.forced, c.want.forced);
+        assert.equal(got.value.released?.holder, c.want.holder);
+      }
+      c.check?.(store, got.value);
+    });
+  }
+});
+
+interface RenewCase {
+  name: string;
+  opts?: Partial<RenewOptions>;
+  script: Step[];
+  want: { fence: string } | { error: string | RegExp; type: new (message: string) => Error };
+  check?: (store: FakeStore, view?: LockView) => void;
+}
+
+const renewCases: RenewCase[] = [
+  {
+    name: 'by the holder: update with the resourceVersion; fence written down, lease kept',
+    script: [expectCall.get(mine({ renewMs: SERVER_START_MS - 10_000, ttlSeconds: 30 })), expectCall.update()],
+    want: { fence: '70' },
+    check: (store, view) => {
+      const [update] = store.callsOf('update');
+      assert.equal(update?.resourceVersion, '70');
+      assert.equal(update?.lock.data.fence, '70');
+      assert.equal(update?.lock.data.renewTime, '2026-11-26T06:30:00.000Z');
+      assert.equal(update?.lock.data.leaseDurationSeconds, '30');
+      assert.equal(update?.lock.data.expiresAt, String(START_S + 30));
+      assert.equal(update?.lock.data.acquisitionId, 'a'.repeat(32));
+      assert.equal(view?.expiresAt, '2026-11-26T06:30:30.000Z');
+    },
+  },
+  {
+    name: '--ttl changes the lease',
+    opts: { ttlMs: 120_000 },
+    script: [expectCall.get(mine({ fence: '66' })), expectCall.update()],
+    want: { fence: '66' },
+    check: (store) => {
+      assert.equal(store.callsOf('update')[0]?.lock.data.leaseDurationSeconds, '120');
+      assert.equal(store.callsOf('update')[0]?.lock.data.expiresAt, String(START_S + 120));
+    },
+  },
+  {
+    name: 'by someone else: NotHolderError naming the holder; no update',
+    script: [expectCall.get(bobs())],
+    want: { error: `lock "db-migrate" is held by ${BOB_TEXT}, not by you (alice@host1)`, type: NotHolderError },
+  },
+  {
+    name: 'missing: LockNotFoundError',
+    script: [expectCall.get(undefined)],
+    want: { error: 'lock "db-migrate" not found in namespace "team-a"', type: LockNotFoundError },
+  },
+  {
+    name: 'Conflict, and the re-read shows a takeover: NotHolderError',
+    script: [
+      expectCall.get(mine()),
+      expectCall.update(new ConflictError('db-migrate')),
+      expectCall.get(cmlock({ holder: CAROL, resourceVersion: '90' })),
+    ],
+    want: { error: /^lock "db-migrate" is held by carol@host3/, type: NotHolderError },
+  },
+  {
+    name: 'Conflict twice: the re-read is done once only',
+    script: [
+      expectCall.get(mine()),
+      expectCall.update(new ConflictError('db-migrate')),
+      expectCall.get(mine({ resourceVersion: '71' })),
+      expectCall.update(new ConflictError('db-migrate')),
+    ],
+    want: { error: 'lock "db-migrate" was changed by someone else', type: ConflictError },
+  },
+  {
+    name: 'lost response, and the read-back carries our renewal: renewed, no second update',
+    script: [expectCall.get(mine()), expectCall.update('lost'), expectCall.get((s) => s.last)],
+    want: { fence: '70' },
+    check: (store) => assert.equal(store.callsOf('update').length, 1),
+  },
+];
+
+describe('renew', () => {
+  for (const c of renewCases) {
+    test(c.name, async () => {
+      const { clock, store, ctx } = fixture();
+      store.script(...c.script);
+      const got = await outcome(clock, renew(ctx, { name: 'db-migrate', ...c.opts }));
+      store.verify();
+      if ('error' in c.want) {
+        assert.ok(got.error instanceof c.want.type, `expected ${c.want.type.name}, got ${String(got.error)}`);
+        if (typeof c.want.error === 'string') assert.equal(got.error.message, c.want.error);
+        else assert.match(got.error.message, c.want.error);
+      } else {
+        if (got.error) throw got.error;
+        assert.equal(got.value.fence, c.want.fence);
+        assert.equal(got.value.holder, 'alice@host1');
+      }
+      c.check?.(store, got.value);
+    });
+  }
+});
+
+describe('fencing tokens', () => {
+  test('strictly increase across acquisition, takeover, renewal, release and re-creation', async () => {
+    const clock = new FakeClock();
+    const store = new FakeStore(clock);
+    const serverClock = new ServerClock(clock);
+    serverClock.observe(store.sample());
+    const as = (holder: Holder) => ({ store, clock, holder, serverClock });
+    const fences: string[] = [];
+
+    // Alice creates: the create's resourceVersion is the fence.
+    store.script(expectCall.create(), expectCall.recordEvent());
+    fences.push((await clock.run(acquire(as(ALICE), acquireOptions()))).lock.fence);
+    // Her lease runs out; Bob takes over. The takeover writes no fence, so its resourceVersion is the new one.
+    await clock.advance(31_001);
+    store.script(
+      expectCall.create(new AlreadyExistsError('db-migrate')),
+      expectCall.get((s) => s.last),
+      expectCall.update(),
+      expectCall.recordEvent(),
+    );
+    const took = await clock.run(acquire(as(BOB), acquireOptions()));
+    assert.equal(took.outcome, 'tookOver');
+    assert.equal(store.callsOf('update')[0]?.lock.data.fence, undefined);
+    fences.push(took.lock.fence);
+    // Bob renews: the fence stays (written into data.fence), though the resourceVersion moves on.
+    store.script(
+      expectCall.get((s) => s.last),
+      expectCall.update(),
+    );
+    const renewed = await clock.run(renew(as(BOB), { name: 'db-migrate' }));
+    assert.equal(renewed.fence, took.lock.fence);
+    assert.notEqual(store.last?.resourceVersion, took.lock.fence);
+    // Bob releases; Carol creates the lock anew: a larger fence again.
+    store.script(
+      expectCall.get((s) => s.last),
+      expectCall.delete(),
+      expectCall.recordEvent(),
+    );
+    await clock.run(release(as(BOB), { name: 'db-migrate', force: false, ignoreNotFound: false }));
+    store.script(expectCall.create(), expectCall.recordEvent());
+    fences.push((await clock.run(acquire(as(CAROL), acquireOptions()))).lock.fence);
+    store.verify();
+
+    assert.deepEqual(fences, ['101', '102', '104']);
+    for (let i = 1; i < fences.length; i++) assert.equal(compareFences(fences[i] ?? '', fences[i - 1] ?? ''), 1);
+  });
+
+  test('fences compare as numbers, not text, beyond what a double holds', () => {
+    assert.equal(compareFences('9', '10'), -1);
+    assert.equal(compareFences('18446744073709551617', '18446744073709551616'), 1);
+    assert.equal(compareFences('42', '42'), 0);
+  });
+});
+
+describe('describe and list', () => {
+  test('describe: the lock with uid, resourceVersion and its events', async () => {
+    const { clock, store, ctx } = fixture();
+    const events = [{ type: 'Normal', reason: 'Acquired', message: 'bob acquired', count: 1 }];
+    store.script(expectCall.get(bobs()), expectCall.events(events));
+    const got = await clock.run(describeLock(ctx, 'db-migrate'));
+    store.verify();
+    assert.equal(got.holder, 'bob@host2');
+    assert.equal(got.uid, 'uid-held');
+    assert.equal(got.resourceVersion, '50');
+    assert.equal(got.status, 'Held');
+    assert.equal(got.fence, '50');
+    assert.deepEqual(got.events, events);
+  });
+
+  test('describe: missing lock is LockNotFoundError', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(expectCall.get(undefined));
+    const got = await outcome(clock, describeLock(ctx, 'db-migrate'));
+    store.verify();
+    assert.ok(got.error instanceof LockNotFoundError);
+  });
+
+  test('list: views sorted by namespace, then name, status judged on the server clock', async () => {
+    const { clock, store, ctx } = fixture();
+    const at = (namespace: string, name: string, renewMs = SERVER_START_MS) => ({
+      ...cmlock({ name, renewMs, ttlSeconds: 30 }),
+      namespace,
+    });
+    store.script(
+      expectCall.list([at('b', 'x'), at('a', 'y', SERVER_START_MS - 60_000), at('a', 'x'), at(NAMESPACE, 'a')]),
+    );
+    const got = await clock.run(list(ctx, { allNamespaces: true, labelSelector: 'team=payments' }));
+    store.verify();
+    assert.deepEqual(
+      got.map((v) => `${v.namespace}/${v.name} ${v.status}`),
+      ['a/x Held', 'a/y Expired', 'b/x Held', 'team-a/a Held'],
+    );
+    assert.deepEqual(store.callsOf('list')[0]?.options, { labelSelector: 'team=payments', allNamespaces: true });
+  });
+});
+
+test('runHolderIdentity: unique per run process', () => {
+  assert.equal(
+    runHolderIdentity('alice@host1', 4242, () => 0.5),
+    'alice@host1/run-4242-8000',
+  );
+  assert.equal(
+    runHolderIdentity('alice@host1', 7, () => 0),
+    'alice@host1/run-7-0000',
+  );
+  assert.equal(
+    runHolderIdentity('alice@host1', 7, () => 0.99999),
+    'alice@host1/run-7-ffff',
+  );
+});
