@@ -1,0 +1,299 @@
+// Fakes for runLocked: a clock that only moves when the test says so, scripted lock functions, a scripted
+// child process and a signal source the test fires by hand.
+
+import type {
+  AcquireOptions,
+  AcquireResult,
+  Clock,
+  LockContext,
+  LockView,
+  ReleaseOptions,
+  ReleaseResult,
+  RenewOptions,
+} from '../../../src/lock/api.ts';
+import type { LockStore } from '../../../src/lock/store.ts';
+import type { ChildExit, RunningChild, StartChild } from '../../../src/run/child.ts';
+import type { ForwardedSignal, LockFunctions, RunDeps, RunOptions, SignalSource } from '../../../src/run/run.ts';
+
+/** Lets promise chains and I/O callbacks run (no time passes on the fake clock). */
+export async function settle(turns = 10): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+interface Timer {
+  at: number;
+  seq: number;
+  fire(): void;
+}
+
+export class FakeClock implements Clock {
+  #now = 1_000_000;
+  #seq = 0;
+  #timers: Timer[] = [];
+
+  now(): number {
+    return this.#now;
+  }
+
+  random(): number {
+    return 0.5;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = (): void => {
+        this.#timers = this.#timers.filter((t) => t !== timer);
+        reject(signal?.reason);
+      };
+      const timer: Timer = {
+        at: this.#now + Math.max(0, ms),
+        seq: this.#seq++,
+        fire: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#timers.push(timer);
+    });
+  }
+
+  get pendingTimers(): number {
+    return this.#timers.length;
+  }
+
+  /** Moves time to `target`, firing due timers in order and letting the code react after each one. */
+  async advanceTo(target: number): Promise<void> {
+    for (;;) {
+      await settle();
+      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      this.#now = Math.max(this.#now, due.at);
+      due.fire();
+    }
+    this.#now = Math.max(this.#now, target);
+    await settle();
+  }
+
+  advance(ms: number): Promise<void> {
+    return this.advanceTo(this.#now + ms);
+  }
+
+  /** Advances timer by timer until `done()` holds; fails after `limitMs` of fake time. */
+  async advanceUntil(done: () => boolean, limitMs: number): Promise<void> {
+    const limit = this.#now + limitMs;
+    await settle();
+    while (!done()) {
+      const next = this.#timers.map((t) => t.at).sort((a, b) => a - b)[0];
+      if (next === undefined || next > limit) throw new Error(`condition not reached within ${limitMs} ms`);
+      await this.advanceTo(next);
+    }
+  }
+}
+
+export function lockView(overrides: Partial<LockView> = {}): LockView {
+  return {
+    name: 'db',
+    namespace: 'ops',
+    holder: 'run-holder',
+    user: 'alice',
+    host: 'box',
+    acquireTime: '2026-01-01T00:00:00Z',
+    renewTime: '2026-01-01T00:00:00Z',
+    leaseDurationSeconds: 30,
+    expiresAt: '2026-01-01T00:00:30Z',
+    status: 'Held',
+    reason: '',
+    fence: '17',
+    owner: '',
+    labels: {},
+    creationTimestamp: '2026-01-01T00:00:00Z',
+    foreign: false,
+    ...overrides,
+  };
+}
+
+export interface Call {
+  op: 'acquire' | 'renew' | 'release';
+  at: number;
+  opts: AcquireOptions | RenewOptions | ReleaseOptions;
+}
+
+type Script<O, R> = (opts: O, n: number) => Promise<R>;
+
+/** Rejects with the signal's reason once aborted; never settles otherwise (a black-holed request). */
+export function hang<T>(signal: AbortSignal | undefined): Promise<T> {
+  return new Promise<T>((_resolve, reject) => {
+    if (signal?.aborted) reject(signal.reason);
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+export class FakeLock implements LockFunctions {
+  readonly calls: Call[] = [];
+  readonly clock: FakeClock;
+  onAcquire: Script<AcquireOptions, AcquireResult>;
+  onRenew: Script<RenewOptions, LockView> = async () => lockView();
+  onRelease: Script<ReleaseOptions, ReleaseResult> = async () => ({ released: lockView(), forced: false });
+
+  constructor(clock: FakeClock) {
+    this.clock = clock;
+    this.onAcquire = async () => ({ lock: lockView(), outcome: 'acquired', leaseStartMono: clock.now() });
+  }
+
+  of(op: Call['op']): Call[] {
+    return this.calls.filter((c) => c.op === op);
+  }
+
+  acquire(_ctx: LockContext, opts: AcquireOptions): Promise<AcquireResult> {
+    this.calls.push({ op: 'acquire', at: this.clock.now(), opts });
+    return this.onAcquire(opts, this.of('acquire').length);
+  }
+
+  renew(_ctx: LockContext, opts: RenewOptions): Promise<LockView> {
+    this.calls.push({ op: 'renew', at: this.clock.now(), opts });
+    return this.onRenew(opts, this.of('renew').length);
+  }
+
+  release(_ctx: LockContext, opts: ReleaseOptions): Promise<ReleaseResult> {
+    this.calls.push({ op: 'release', at: this.clock.now(), opts });
+    return this.onRelease(opts, this.of('release').length);
+  }
+}
+
+export class FakeChild implements RunningChild {
+  readonly pid = 4242;
+  readonly received: { signal: NodeJS.Signals; at: number }[] = [];
+  readonly exited: Promise<ChildExit>;
+  /** Dies of SIGTERM (else ignores it, like a child busy cleaning up). */
+  exitOnTerm = false;
+  /** Members of the group other than the leader (they die of SIGKILL only). */
+  stragglers = 0;
+  exit: (exit: ChildExit) => void = () => {};
+  alive = true;
+  readonly #clock: FakeClock;
+
+  constructor(clock: FakeClock) {
+    this.#clock = clock;
+    this.exited = new Promise((resolve) => {
+      this.exit = (exit) => {
+        if (!this.alive) return;
+        this.alive = false;
+        resolve(exit);
+      };
+    });
+  }
+
+  signalGroup(signal: NodeJS.Signals | 0): boolean {
+    const exists = this.alive || this.stragglers > 0;
+    if (signal === 0 || !exists) return exists;
+    this.received.push({ signal, at: this.#clock.now() });
+    if (signal === 'SIGKILL') {
+      this.stragglers = 0;
+      this.exit({ code: null, signal: 'SIGKILL' });
+    } else if (signal === 'SIGTERM' && this.exitOnTerm) {
+      this.exit({ code: null, signal: 'SIGTERM' });
+    }
+    return true;
+  }
+}
+
+export class FakeSignals implements SignalSource {
+  readonly handlers = new Map<ForwardedSignal, Set<() => void>>();
+
+  on(signal: ForwardedSignal, handler: () => void): void {
+    const set = this.handlers.get(signal) ?? new Set();
+    set.add(handler);
+    this.handlers.set(signal, set);
+  }
+
+  off(signal: ForwardedSignal, handler: () => void): void {
+    this.handlers.get(signal)?.delete(handler);
+  }
+
+  emit(signal: ForwardedSignal): void {
+    for (const handler of this.handlers.get(signal) ?? []) handler();
+  }
+
+  get installed(): number {
+    return [...this.handlers.values()].reduce((n, set) => n + set.size, 0);
+  }
+}
+
+export interface Started {
+  file: string;
+  args: readonly string[];
+  env: Readonly<Record<string, string>>;
+  at: number;
+}
+
+export interface Harness {
+  clock: FakeClock;
+  lock: FakeLock;
+  signals: FakeSignals;
+  stderr: string[];
+  started: Started[];
+  children: FakeChild[];
+  deps: RunDeps;
+  options: RunOptions;
+}
+
+/** Deps with a fake child by default; pass `spawn` to use real processes or a failing start. */
+export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): Harness {
+  const clock = new FakeClock();
+  const lock = new FakeLock(clock);
+  const signals = new FakeSignals();
+  const stderr: string[] = [];
+  const started: Started[] = [];
+  const children: FakeChild[] = [];
+  const fakeSpawn: StartChild = async (file, args, env) => {
+    started.push({ file, args, env, at: clock.now() });
+    const child = new FakeChild(clock);
+    children.push(child);
+    return child;
+  };
+  const ctx: LockContext = {
+    store: {} as LockStore,
+    clock,
+    holder: { identity: 'run-holder', user: 'alice', host: 'box' },
+  };
+  const deps: RunDeps = {
+    lock,
+    ctx,
+    clock,
+    spawn: spawn
+      ? async (file, args, env) => {
+          started.push({ file, args, env, at: clock.now() });
+          return spawn(file, args, env);
+        }
+      : fakeSpawn,
+    env: { PATH: process.env.PATH, HOME: '/home/alice', UNSET: undefined },
+    signals,
+    stderr: { write: (text) => stderr.push(text) },
+  };
+  return {
+    clock,
+    lock,
+    signals,
+    stderr,
+    started,
+    children,
+    deps,
+    options: {
+      name: 'db',
+      namespace: 'ops',
+      ttlMs: 60_000,
+      timeoutMs: -1,
+      killAfterMs: 10_000,
+      reason: 'migrate',
+      labels: { team: 'db' },
+      command: ['migrate', '--all'],
+      ...options,
+    },
+  };
+}
