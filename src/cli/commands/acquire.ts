@@ -1,0 +1,96 @@
+// kubectl cmlock acquire NAME: take the lock, waiting while someone else holds it.
+
+import { acquire } from '../../lock/protocol.ts';
+import { acquiredMessage } from '../../output/messages.ts';
+import { renderLock, type ObjectFormat } from '../../output/lock.ts';
+import { defineCommand, singleName } from '../command.ts';
+import { LOCK_OUTPUT, OPTIONS, withOverrides } from '../options.ts';
+import { connect, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../session.ts';
+import { statusReporter } from '../status.ts';
+import { duration, identity as validIdentity, labels, outputFormat } from '../validate.ts';
+
+export interface AcquireCommandOptions {
+  name: string;
+  ttlMs: number;
+  timeoutMs: number;
+  reason: string;
+  identity?: string;
+  owner: OwnerChoice;
+  labels: Record<string, string>;
+  output?: ObjectFormat;
+}
+
+const DEFAULT_TTL_MS = 60 * 60 * 1000;
+
+export const acquireCommand = defineCommand<AcquireCommandOptions>({
+  name: 'acquire',
+  usage: 'NAME',
+  positional: { name: 'NAME', describe: 'The lock: a ConfigMap name (DNS-1123 subdomain).' },
+  summary: 'Take a lock, waiting while someone else holds it',
+  description:
+    'Take the lock NAME. While someone else holds it, wait until it is released or expires (--timeout). ' +
+    'Taking a lock you already hold (same identity) succeeds and extends its expiry. Prints the fencing token.',
+  examples: [
+    {
+      comment: 'Take the migration lock for 30 minutes, waiting as long as it takes',
+      command: 'kubectl cmlock acquire db-migrate --ttl 30m --reason "schema v42"',
+    },
+    {
+      comment: 'Try once: exit 3 at once if someone else holds it',
+      command: 'kubectl cmlock acquire db-migrate --timeout 0',
+    },
+    {
+      comment: 'Wait at most 5 minutes, print the lock as JSON',
+      command: 'kubectl cmlock acquire drain -n ops --timeout 5m -o json',
+    },
+  ],
+  options: [
+    withOverrides(OPTIONS.ttl, { defaultText: '1h' }),
+    OPTIONS.timeout,
+    OPTIONS.reason,
+    OPTIONS.identity,
+    OPTIONS.owner,
+    OPTIONS.labels,
+    LOCK_OUTPUT,
+  ],
+
+  parse(args, global) {
+    const ttl = args.string(OPTIONS.ttl);
+    const timeout = args.string(OPTIONS.timeout);
+    const options: AcquireCommandOptions = {
+      name: singleName('acquire', args),
+      ttlMs: ttl === undefined ? DEFAULT_TTL_MS : duration('ttl', ttl, { min: 1000 }),
+      timeoutMs: timeout === undefined ? -1 : duration('timeout', timeout, { negative: true }),
+      reason: args.string(OPTIONS.reason) ?? '',
+      owner: parseOwner(args.string(OPTIONS.owner), global.namespace),
+      labels: labels(args.list(OPTIONS.labels)),
+    };
+    const identity = args.string(OPTIONS.identity);
+    if (identity !== undefined) options.identity = validIdentity(identity, '--identity');
+    const output = outputFormat(args.string(OPTIONS.output), ['json', 'yaml', 'name'] as const);
+    if (output !== undefined) options.output = output;
+    return options;
+  },
+
+  async run(rt, global, o) {
+    const conn = await connect(rt, global);
+    const holder = await resolveHolder(rt, conn, o.identity, true);
+    // Before anything is created: an --owner that does not exist is an error, not a lock without owner.
+    const owner = await resolveOwner(rt, conn, o.owner);
+    const status = statusReporter(rt, () => conn.serverNow());
+    const ctx = conn.lockContext(holder, (s) => status.update(s));
+    const result = await acquire(ctx, {
+      name: o.name,
+      ttlMs: o.ttlMs,
+      timeoutMs: o.timeoutMs,
+      reason: o.reason,
+      labels: o.labels,
+      owner,
+      signal: rt.signal,
+    }).finally(() => status.stop());
+    rt.stdout.write(
+      o.output === undefined ? `${acquiredMessage(result, conn.serverNow())}\n` : renderLock(result.lock, o.output),
+    );
+    return 0;
+  },
+});

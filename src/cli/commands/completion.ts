@@ -1,0 +1,97 @@
+// kubectl cmlock completion bash|zsh|fish: print a completion script. The scripts call the hidden
+// `__complete` command, which answers from the option table and, for lock names, namespaces and contexts, from
+// the cluster (best effort: a completion never prints an error).
+
+import { UsageError } from '../../errors.ts';
+import type { Command, GlobalOptions, Invocation } from '../command.ts';
+import { defineCommand, noRest } from '../command.ts';
+import { complete, completionScript, renderCompletion, SHELLS, type CompletionLookup } from '../completion.ts';
+import type { Runtime } from '../runtime.ts';
+import { connect } from '../session.ts';
+
+export interface CompletionCommandOptions {
+  shell: (typeof SHELLS)[number];
+}
+
+export const completionCommand = defineCommand<CompletionCommandOptions>({
+  name: 'completion',
+  usage: 'bash|zsh|fish',
+  positional: { name: 'SHELL', describe: 'bash, zsh or fish.' },
+  summary: 'Print a shell completion script',
+  description:
+    'Print a completion script for kubectl-cmlock; lock names, namespaces and contexts complete from the ' +
+    'cluster. For `kubectl cmlock <TAB>` (kubectl 1.26+), put an executable `kubectl_complete-cmlock` on your ' +
+    'PATH that runs `kubectl-cmlock __complete "$@"`.',
+  examples: [
+    { comment: 'bash, for this shell', command: 'source <(kubectl cmlock completion bash)' },
+    { comment: 'zsh, for this shell', command: 'source <(kubectl cmlock completion zsh)' },
+    {
+      comment: 'fish, for good',
+      command: 'kubectl cmlock completion fish > ~/.config/fish/completions/kubectl-cmlock.fish',
+    },
+  ],
+  options: [],
+
+  parse(args) {
+    noRest(args);
+    const [shell, ...extra] = args.positionals;
+    if (shell === undefined) throw new UsageError('a shell is required: kubectl cmlock completion bash|zsh|fish');
+    if (extra.length > 0) throw new UsageError(`completion takes one shell, got: ${args.positionals.join(' ')}`);
+    const known = SHELLS.find((s) => s === shell);
+    if (known === undefined) throw new UsageError(`unsupported shell "${shell}": use bash, zsh or fish`);
+    return { shell: known };
+  },
+
+  run(rt, _global, o) {
+    rt.stdout.write(completionScript(o.shell));
+    return Promise.resolve(0);
+  },
+});
+
+/** How long completion waits for the cluster: a slow server must not freeze the user's shell. */
+const LOOKUP_TIMEOUT_MS = 3000;
+
+function clusterLookup(rt: Runtime): CompletionLookup {
+  const open = (target: { kubeconfig?: string; context?: string; namespace?: string }) => {
+    const g: GlobalOptions = { ...target, requestTimeoutMs: LOOKUP_TIMEOUT_MS, verbosity: 0 };
+    return connect(rt, g, { quiet: true });
+  };
+  return {
+    async lockNames(target) {
+      try {
+        const conn = await open(target);
+        const { value } = await conn.session.store().list({}, rt.signal);
+        return value.map((l) => l.name).sort();
+      } catch {
+        return [];
+      }
+    },
+    async namespaces(target) {
+      try {
+        return (await (await open(target)).session.listNamespaces(rt.signal)).sort();
+      } catch {
+        return [];
+      }
+    },
+    async contexts(target) {
+      try {
+        return (await open({ kubeconfig: target.kubeconfig })).session.listContexts();
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+/** `kubectl-cmlock __complete WORD... CURRENT`. */
+export function completeInvocation(words: readonly string[], commands: readonly Command[]): Invocation {
+  return {
+    command: '__complete',
+    global: { requestTimeoutMs: LOOKUP_TIMEOUT_MS, verbosity: 0 },
+    options: { words: [...words] },
+    async run(rt) {
+      rt.stdout.write(renderCompletion(await complete(words, commands, clusterLookup(rt))));
+      return 0;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// kubectl cmlock describe NAME: everything known about one lock, with its recent Events.
+
+import { describe } from '../../lock/protocol.ts';
+import { renderDescribe } from '../../output/describe.ts';
+import { renderLock, type ObjectFormat } from '../../output/lock.ts';
+import { defineCommand, singleName } from '../command.ts';
+import { OPTIONS, withOverrides } from '../options.ts';
+import { connect, observer } from '../session.ts';
+import { outputFormat } from '../validate.ts';
+
+export interface DescribeCommandOptions {
+  name: string;
+  output?: ObjectFormat;
+}
+
+export const describeCommand = defineCommand<DescribeCommandOptions>({
+  name: 'describe',
+  usage: 'NAME',
+  positional: { name: 'NAME', describe: 'The lock to describe.' },
+  summary: 'Show everything known about a lock',
+  description:
+    'Show the lock NAME: holder, authenticated user, host, reason, acquire and renew times, lease, expiry, ' +
+    'fencing token, owner Pod, labels, and the Events recorded on it (acquired, released, taken over, broken).',
+  examples: [
+    {
+      comment: 'Who holds the migration lock, and what happened to it lately',
+      command: 'kubectl cmlock describe db-migrate',
+    },
+    { comment: 'The same as YAML', command: 'kubectl cmlock describe db-migrate -o yaml' },
+  ],
+  options: [
+    withOverrides(OPTIONS.output, {
+      choices: ['json', 'yaml', 'name'],
+      describe: 'Output format: json, yaml or name (default: a description for humans).',
+    }),
+  ],
+
+  parse(args) {
+    const options: DescribeCommandOptions = { name: singleName('describe', args) };
+    const output = outputFormat(args.string(OPTIONS.output), ['json', 'yaml', 'name'] as const);
+    if (output !== undefined) options.output = output;
+    return options;
+  },
+
+  async run(rt, global, o) {
+    const conn = await connect(rt, global);
+    const lock = await describe(conn.lockContext(observer(rt)), o.name, rt.signal);
+    rt.stdout.write(o.output === undefined ? renderDescribe(lock, conn.serverNow()) : renderLock(lock, o.output));
+    return 0;
+  },
+});

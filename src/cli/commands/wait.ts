@@ -1,0 +1,49 @@
+// kubectl cmlock wait NAME: block until the lock is free, without taking it.
+
+import { waitUntilFree } from '../../lock/wait.ts';
+import { defineCommand, singleName } from '../command.ts';
+import { OPTIONS } from '../options.ts';
+import { connect, observer } from '../session.ts';
+import { statusReporter } from '../status.ts';
+import { duration } from '../validate.ts';
+
+export interface WaitCommandOptions {
+  name: string;
+  /** 0 = check once; < 0 = no limit. */
+  timeoutMs: number;
+}
+
+export const waitCommand = defineCommand<WaitCommandOptions>({
+  name: 'wait',
+  usage: 'NAME',
+  positional: { name: 'NAME', describe: 'The lock to wait for.' },
+  summary: 'Wait until a lock is free, without taking it',
+  description:
+    'Block until the lock NAME is free: released, deleted or expired (a lock that does not exist is free). ' +
+    'Prints nothing on stdout; exit code 0 when free, 3 when --timeout ran out. While waiting, a status line ' +
+    'on stderr says who holds it and until when.',
+  examples: [
+    {
+      comment: 'Wait for the migration to finish before deploying',
+      command: 'kubectl cmlock wait db-migrate && ./deploy.sh',
+    },
+    { comment: 'Give up after 10 minutes (exit code 3)', command: 'kubectl cmlock wait db-migrate --timeout 10m' },
+  ],
+  options: [OPTIONS.timeout],
+
+  parse(args) {
+    const timeout = args.string(OPTIONS.timeout);
+    return {
+      name: singleName('wait', args),
+      timeoutMs: timeout === undefined ? -1 : duration('timeout', timeout, { negative: true }),
+    };
+  },
+
+  async run(rt, global, o) {
+    const conn = await connect(rt, global);
+    const status = statusReporter(rt, () => conn.serverNow());
+    const ctx = conn.lockContext(observer(rt), (s) => status.update(s));
+    await waitUntilFree(ctx, { name: o.name, timeoutMs: o.timeoutMs, signal: rt.signal }).finally(() => status.stop());
+    return 0;
+  },
+});

@@ -1,0 +1,111 @@
+// The entry point, and the only code that reads process.argv and process.env, handles signals and exits.
+// Everything below throws typed errors; they are printed here, once, as one line: `error: <message>`.
+
+import { hostname, userInfo } from 'node:os';
+import { peekVerbosity, runCli, usageHint } from './cli/app.ts';
+import type { OutputStream, Runtime } from './cli/runtime.ts';
+import { CancelledError, CmlockError, UsageError } from './errors.ts';
+import { systemClock } from './lock/clock.ts';
+import { HOMEPAGE } from './version.ts';
+
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+/** -v level from which errors also print their stack. */
+const STACK_VERBOSITY = 4;
+
+const argv = process.argv.slice(2);
+const verbosity = peekVerbosity(argv);
+const controller = new AbortController();
+/** Set by the first SIGINT/SIGTERM: the exit code, whatever the command then throws. */
+let interruptedExitCode: number | undefined;
+
+function stream(s: NodeJS.WriteStream): OutputStream {
+  return {
+    write: (text) => void s.write(text),
+    get isTTY() {
+      return s.isTTY === true;
+    },
+    get columns() {
+      return s.isTTY === true ? s.columns : undefined;
+    },
+  };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+function stackOf(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 5; e = e.cause) parts.push(e.stack ?? e.message);
+  return parts.join('\ncaused by: ');
+}
+
+/** Prints the error once and returns the exit code. */
+function report(err: unknown): number {
+  if (err instanceof CancelledError || (interruptedExitCode !== undefined && !(err instanceof CmlockError))) {
+    return interruptedExitCode ?? (err instanceof CmlockError ? err.exitCode : 130); // Ctrl-C: quietly
+  }
+  let code: number;
+  if (err instanceof CmlockError) {
+    process.stderr.write(`error: ${oneLine(err.message)}\n`);
+    if (err instanceof UsageError) process.stderr.write(`${usageHint(argv)}\n`);
+    code = err.exitCode;
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: internal error: ${oneLine(message)} (please report this at ${HOMEPAGE}/issues)\n`);
+    code = 1;
+  }
+  if (verbosity >= STACK_VERBOSITY) process.stderr.write(`${stackOf(err)}\n`);
+  return interruptedExitCode ?? code;
+}
+
+async function exit(code: number): Promise<never> {
+  // Let piped output drain before exiting (pipes are asynchronous on some platforms).
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) => new Promise<void>((done) => s.write('', () => done()))),
+  );
+  process.exit(code);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    const code = SIGNAL_EXIT_CODES[signal];
+    if (interruptedExitCode !== undefined) {
+      process.stderr.write('error: interrupted again; exiting without cleaning up\n');
+      process.exit(code);
+    }
+    interruptedExitCode = code;
+    controller.abort(new CancelledError(`interrupted by ${signal}`, code));
+  });
+}
+// `kubectl cmlock ls | head -1`: a closed pipe is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(interruptedExitCode ?? 0);
+});
+process.on('uncaughtException', (err) => void exit(report(err)));
+process.on('unhandledRejection', (err) => void exit(report(err)));
+
+const runtime: Runtime = {
+  argv,
+  env: process.env,
+  stdout: stream(process.stdout),
+  stderr: stream(process.stderr),
+  signal: controller.signal,
+  // Loaded on first use: --help, version and completion never pay for the Kubernetes client.
+  connect: async (options) => (await import('./kube/index.ts')).connect(options),
+  clock: systemClock,
+  wallNow: () => Date.now(),
+  hostname: () => hostname(),
+  username: () => {
+    try {
+      return userInfo().username;
+    } catch {
+      // No passwd entry (a container running as an arbitrary UID).
+      return process.env['USER'] ?? process.env['LOGNAME'] ?? `uid-${process.getuid?.() ?? 'unknown'}`;
+    }
+  },
+  pid: process.pid,
+};
+
+// No top-level await: the executable is bundled as CommonJS.
+runCli(runtime).then(exit, (err: unknown) => exit(report(err)));

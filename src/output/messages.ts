@@ -1,0 +1,61 @@
+// One-line human messages of acquire, renew, release and wait. Cluster strings are escaped.
+
+import type { AcquireResult, LockView, WaitStatus } from '../lock/api.ts';
+import { escapeText } from './escape.ts';
+import { formatClock, formatRelative, humanDuration, parseTime } from './time.ts';
+
+function expiry(lock: LockView, now: number): string {
+  return lock.expiresAt === '' ? 'never expires' : `expires ${formatClock(lock.expiresAt, now)}`;
+}
+
+/** What `acquire` prints on stdout without -o. */
+export function acquiredMessage(result: AcquireResult, now: number): string {
+  const { lock } = result;
+  const name = `"${lock.name}"`;
+  switch (result.outcome) {
+    case 'alreadyHeld': {
+      const until =
+        lock.expiresAt === '' ? 'it never expires' : `expiry extended to ${formatClock(lock.expiresAt, now)}`;
+      return `lock ${name} already held by you; ${until}`;
+    }
+    case 'tookOver': {
+      const from = result.previous?.holder ? ` from ${escapeText(result.previous.holder)}` : '';
+      return `took over expired lock ${name}${from} (fence ${lock.fence}, ${expiry(lock, now)})`;
+    }
+    case 'acquired':
+      return `acquired lock ${name} in namespace "${lock.namespace}" (fence ${lock.fence}, ${expiry(lock, now)})`;
+  }
+}
+
+/** What `renew` prints on stdout without -o. */
+export function renewedMessage(lock: LockView, now: number): string {
+  const until = lock.expiresAt === '' ? 'it never expires' : `expires ${formatClock(lock.expiresAt, now)}`;
+  return `renewed lock "${lock.name}"; ${until}`;
+}
+
+/** The stderr warning of `release --force` naming whose lock was broken. */
+export function forcedWarning(lock: LockView, now: number): string {
+  const holder = lock.holder === '' ? 'an unknown holder' : escapeText(lock.holder);
+  const since = lock.acquireTime === '' ? '' : ` since ${formatClock(lock.acquireTime, now)}`;
+  const reason = lock.reason === '' ? '' : ` (reason: ${escapeText(lock.reason)})`;
+  return `warning: broke lock "${lock.name}" held by ${holder}${since}${reason}`;
+}
+
+/**
+ * The waiting status line: `waiting for lock "x": held by alice@h since 06:30:00Z (5m ago), expires in 24m;
+ * waited 12s`. `now` is server time; `waitedMs` the local time spent waiting.
+ */
+export function waitStatusLine(status: WaitStatus, now: number, waitedMs: number): string {
+  const parts = [`waiting for lock "${status.name}"`];
+  let held = `held by ${status.holder === '' ? 'an unknown holder' : escapeText(status.holder)}`;
+  if (parseTime(status.acquireTime) !== undefined) {
+    held += ` since ${formatClock(status.acquireTime, now)} (${formatRelative(status.acquireTime, now)})`;
+  }
+  const expires = parseTime(status.expiresAt);
+  if (status.expiresAt === '') held += ', never expires';
+  else if (expires !== undefined) {
+    held += expires > now ? `, expires in ${humanDuration(expires - now)}` : ', expired';
+  }
+  parts.push(`: ${held}; waited ${humanDuration(waitedMs)}`);
+  return parts.join('');
+}

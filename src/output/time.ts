@@ -1,0 +1,49 @@
+// Times for humans. Relative times are computed against `now`, the server's clock as the command estimates it
+// (ms since the epoch), so a client whose own clock is wrong still prints the right ages. Durations are kubectl's
+// HumanDuration (45s, 5m12s, 3h4m, 2d3h, 400d), from src/lock/duration.ts.
+
+import { humanDuration } from '../lock/duration.ts';
+
+export { humanDuration };
+
+/** ms since the epoch, or undefined for '' and unparsable text. */
+export function parseTime(rfc3339: string): number | undefined {
+  if (rfc3339 === '') return undefined;
+  const ms = Date.parse(rfc3339);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** AGE column: time since `since`, or `<unknown>`. */
+export function formatAge(since: string, now: number): string {
+  const t = parseTime(since);
+  return t === undefined ? '<unknown>' : humanDuration(now - t);
+}
+
+/** EXPIRES column: `in 29m`, `expired 3m ago`, or `never` for a lock without expiry. */
+export function formatExpires(expiresAt: string, now: number): string {
+  if (expiresAt === '') return 'never';
+  const t = parseTime(expiresAt);
+  if (t === undefined) return '<unknown>';
+  return t > now ? `in ${humanDuration(t - now)}` : `expired ${humanDuration(now - t)} ago`;
+}
+
+/** `5m ago` / `in 24m`. */
+export function formatRelative(time: string, now: number): string {
+  const t = parseTime(time);
+  if (t === undefined) return '<unknown>';
+  return t > now ? `in ${humanDuration(t - now)}` : `${humanDuration(now - t)} ago`;
+}
+
+/** RFC 3339 in UTC without fractions: 2026-11-26T06:30:00Z. */
+export function formatTimestamp(time: string): string {
+  const t = parseTime(time);
+  return t === undefined ? '<unknown>' : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Wall-clock time in UTC for one-line messages: `07:00:00Z` on the same UTC day as `now`, else the full timestamp. */
+export function formatClock(time: string, now: number): string {
+  const full = formatTimestamp(time);
+  if (full === '<unknown>') return full;
+  const today = new Date(now).toISOString().slice(0, 10);
+  return full.startsWith(today) ? full.slice(11) : full;
+}

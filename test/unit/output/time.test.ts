@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  formatAge,
+  formatClock,
+  formatExpires,
+  formatRelative,
+  formatTimestamp,
+  humanDuration,
+} from '../../../src/output/time.ts';
+import { NOW } from './fixtures.ts';
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+const D = 24 * H;
+
+describe('humanDuration (kubectl AGE)', () => {
+  const cases: [number, string][] = [
+    [0, '0s'],
+    [45 * S, '45s'],
+    [119 * S, '119s'],
+    [5 * M + 12 * S, '5m12s'],
+    [5 * M, '5m'],
+    [29 * M + 59 * S, '29m'],
+    [3 * H + 4 * M, '3h4m'],
+    [3 * H, '3h'],
+    [10 * H + 59 * M, '10h'],
+    [2 * D + 3 * H, '2d3h'],
+    [400 * D, '400d'],
+    [3 * 365 * D + 2 * D, '3y2d'],
+    [-500, '0s'],
+    [-5 * S, '<invalid>'],
+  ];
+  for (const [ms, text] of cases) it(`${ms} ms -> ${text}`, () => assert.equal(humanDuration(ms), text));
+});
+
+describe('relative times against the server clock', () => {
+  it('EXPIRES: in, expired ago, never', () => {
+    assert.equal(formatExpires('2026-11-26T07:04:00Z', NOW), 'in 29m');
+    assert.equal(formatExpires('2026-11-26T06:32:00Z', NOW), 'expired 3m ago');
+    assert.equal(formatExpires('', NOW), 'never');
+    assert.equal(formatExpires('garbage', NOW), '<unknown>');
+  });
+
+  it('AGE and relative', () => {
+    assert.equal(formatAge('2026-11-26T06:29:48Z', NOW), '5m12s');
+    assert.equal(formatAge('', NOW), '<unknown>');
+    assert.equal(formatRelative('2026-11-26T06:30:00Z', NOW), '5m ago');
+    assert.equal(formatRelative('2026-11-26T06:59:00Z', NOW), 'in 24m');
+  });
+
+  it('timestamps: RFC 3339 to the second in UTC; the time of day alone when it is the same UTC day', () => {
+    assert.equal(formatTimestamp('2026-11-26T06:30:00.123Z'), '2026-11-26T06:30:00Z');
+    assert.equal(formatTimestamp('2026-11-26T07:30:00+01:00'), '2026-11-26T06:30:00Z');
+    assert.equal(formatClock('2026-11-26T07:00:00Z', NOW), '07:00:00Z');
+    assert.equal(formatClock('2026-11-27T07:00:00Z', NOW), '2026-11-27T07:00:00Z');
+  });
+});
