@@ -1,0 +1,119 @@
+// esbuild plugins that make the npm dependencies fit a Node single executable, and start faster in one.
+
+import { basename, relative } from 'node:path';
+import type { Plugin } from 'esbuild';
+import { repoRoot } from './config.ts';
+
+/**
+ * Optional native or peer modules that dependencies `require` inside try/catch (ws: bufferutil and
+ * utf-8-validate; debug: supports-color; fetch polyfills: encoding). Left as runtime requires, the SEA's
+ * built-in-only `require` prints a warning for each; replaced by a module that throws MODULE_NOT_FOUND, the
+ * dependency takes its pure-JS path silently, exactly as when the package is not installed.
+ */
+const optionalRequires = ['bufferutil', 'utf-8-validate', 'supports-color', 'encoding'];
+
+export const stubOptionalRequires: Plugin = {
+  name: 'stub-optional-requires',
+  setup(b) {
+    const filter = new RegExp(`^(${optionalRequires.join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'cmlock-missing' }));
+    b.onLoad({ filter: /.*/, namespace: 'cmlock-missing' }, (args) => ({
+      contents:
+        `const e = new Error(${JSON.stringify(`Cannot find module '${args.path}'`)});` +
+        `e.code = 'MODULE_NOT_FOUND'; throw e;`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Every copy of string-width (yargs, cliui and wrap-ansi each carry their own 7.x/8.x; cli-table3 has 4.x)
+ * builds an `Intl.Segmenter` when its module loads: ~10-20 ms of ICU set-up each, a third of `--help`'s
+ * start-up. All our help and table text is printable ASCII, whose width is its length in every version,
+ * so each import gets a wrapper that answers that case itself and loads the real module on the first
+ * other string.
+ */
+export const fastStringWidth: Plugin = {
+  name: 'fast-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if ((args.pluginData as { real?: boolean } | undefined)?.real) return undefined;
+      const { importer, resolveDir, kind } = args;
+      const real = await b.resolve(args.path, { importer, resolveDir, kind, pluginData: { real: true } });
+      if (real.errors.length) return { errors: real.errors };
+      // Relative: no absolute path of this checkout may reach the output (reproducible builds).
+      return { path: relative(repoRoot, real.path), namespace: 'cmlock-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cmlock-string-width' }, (args) => ({
+      loader: 'js',
+      resolveDir: repoRoot,
+      contents: `
+const printableAscii = /^[\\x20-\\x7e]*$/;
+let real;
+module.exports = function stringWidth(string, options) {
+  if (typeof string === 'string' && printableAscii.test(string)) return string.length;
+  real ??= require(${JSON.stringify(`./${args.path}`)});
+  return (real.default ?? real)(string, options);
+};
+`,
+    }));
+  },
+};
+
+/**
+ * yargs imports node:assert for two internal invariant checks; loading it (with its error formatting and
+ * colour detection) is ~8 ms of every start. yargs gets these two functions instead, with the same
+ * contract: Object.is comparison, an AssertionError-like error otherwise.
+ */
+export const lightAssertForYargs: Plugin = {
+  name: 'light-assert-for-yargs',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /[\\/]node_modules[\\/]yargs[\\/]/.test(args.importer)
+        ? { path: 'assert', namespace: 'cmlock-assert' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'cmlock-assert' }, () => ({
+      loader: 'js',
+      contents: `
+function fail(message, actual, expected, operator) {
+  const e = new Error(message ?? \`Expected values to be \${operator}: \${String(actual)} vs \${String(expected)}\`);
+  e.name = 'AssertionError';
+  e.code = 'ERR_ASSERTION';
+  Object.assign(e, { actual, expected, operator });
+  throw e;
+}
+exports.strictEqual = (a, b, m) => { if (!Object.is(a, b)) fail(m, a, b, 'strictly equal'); };
+exports.notStrictEqual = (a, b, m) => { if (Object.is(a, b)) fail(m, a, b, 'strictly unequal'); };
+`,
+    }));
+  },
+};
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * In the application a deferred package is a CommonJS module that, when first required, asks the
+ * executable's main script (scripts/packaging/sea-main.ts) to run it from the assets, or, when the bundle
+ * runs under plain node (`node dist/kubectl-cmlock.cjs`), requires the file next to it. Whether that happens
+ * at start-up or at first use is decided by how src/ imports the package.
+ */
+export function deferPackages(deferred: Record<string, string>, fileOf: (key: string) => string): Plugin {
+  return {
+    name: 'defer-packages',
+    setup(b) {
+      const filter = new RegExp(`^(${Object.keys(deferred).map(escapeRe).join('|')})$`);
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'cmlock-deferred' }));
+      b.onLoad({ filter: /.*/, namespace: 'cmlock-deferred' }, (args) => {
+        const key = deferred[args.path] ?? '';
+        return {
+          loader: 'js',
+          contents: `
+const load = globalThis[Symbol.for('kubectl-cmlock.load')];
+module.exports = load ? load(${JSON.stringify(key)}) : require(require('node:path').join(__dirname, ${JSON.stringify(basename(fileOf(key)))}));
+`,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// One single executable with Node 26's `--build-sea`: it makes the blob and injects it into a copy of the
+// base binary (ELF note, Mach-O segment NODE_SEA, PE resource), flips the sentinel fuse, and drops a Mach-O
+// code signature, all in one step and for any target platform: what `--experimental-sea-config` + postject
+// did in two. The blob is made by the Node running this script, which must be the base binary's version.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+
+export interface SeaOptions {
+  /** The bundled main script; the blob records its file name, so only the name is passed (reproducible). */
+  main: string;
+  /** Asset key → file, read with `require('node:sea').getAsset(key)`. */
+  assets: Record<string, string>;
+  /** Base Node binary to inject into. */
+  executable: string;
+  output: string;
+}
+
+export function buildSea(o: SeaOptions): void {
+  const dir = mkdtempSync(join(tmpdir(), 'cmlock-sea-'));
+  try {
+    const config = {
+      main: basename(o.main),
+      mainFormat: 'commonjs',
+      executable: o.executable,
+      output: o.output,
+      disableExperimentalSEAWarning: true,
+      useSnapshot: false,
+      // Node's build-time code cache: off. It differs from build to build (no reproducible release), is
+      // rejected by a cross-built arm64 binary, and would cover only sea-main.ts, a loader of 1 KB: the
+      // application is compiled through the per-user code cache in sea-main.ts instead.
+      useCodeCache: false,
+      // The executable is not `node`: NODE_OPTIONS and node flags in argv are the user's, not ours.
+      execArgvExtension: 'none',
+      assets: o.assets,
+    };
+    const file = join(dir, 'sea-config.json');
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    const r = spawnSync(process.execPath, ['--build-sea', file], {
+      cwd: dirname(o.main),
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    if (r.status !== 0) {
+      throw new Error(`node --build-sea failed (${r.status ?? r.signal}):\n${r.stderr}${r.stdout}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
