@@ -1,9 +1,29 @@
-// npm run test:e2e: starts the real control plane if it is not running, runs the end-to-end suite through
-// `kubectl cmlock`, and stops the cluster again if this run started it.
+// npm run test:e2e [-- --binary] [FILES...]: starts the real control plane if it is not running, runs the
+// end-to-end suite through `kubectl cmlock`, and stops the cluster again if this run started it.
+// --binary puts the single executable (dist/kubectl-cmlock, from npm run build:binary) on PATH instead of the
+// development launcher in bin/, so the whole suite runs against what users install.
 import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { repoRoot, startCluster, stopCluster } from './cluster-lib.ts';
 
-const files = process.argv.slice(2);
+const args = process.argv.slice(2);
+const files = args.filter((a) => a !== '--binary');
+if (args.includes('--binary')) {
+  const binary = join(repoRoot, 'dist', 'kubectl-cmlock');
+  if (!existsSync(binary)) {
+    process.stderr.write('e2e: dist/kubectl-cmlock is missing: run `npm run build:binary` first\n');
+    process.exit(1);
+  }
+  // A directory with only the two plugin executables: dist/ also holds kubectl-cmlock.cjs, which kubectl would
+  // list as a plugin. The completion helper is copied, not linked, so it finds the binary beside it.
+  const dir = mkdtempSync(join(tmpdir(), 'cmlock-plugin-'));
+  symlinkSync(binary, join(dir, 'kubectl-cmlock'));
+  copyFileSync(join(repoRoot, 'bin', 'kubectl_complete-cmlock'), join(dir, 'kubectl_complete-cmlock'));
+  process.env.CMLOCK_PLUGIN_DIR = dir;
+}
+process.stderr.write(`e2e: testing ${process.env.CMLOCK_PLUGIN_DIR ?? join(repoRoot, 'bin')}/kubectl-cmlock\n`);
 const { started } = await startCluster();
 // Tests that stop or restart the API server live in test/e2e/serial/ and run alone, after the others.
 const phases = files.length
