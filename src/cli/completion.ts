@@ -120,12 +120,29 @@ export function renderCompletion(c: Completion): string {
 
 const BASH = `# bash completion for kubectl-cmlock. Load it with:
 #   source <(kubectl-cmlock completion bash)
+# (For \`kubectl cmlock <TAB>\`, kubectl 1.26+ runs kubectl_complete-cmlock instead: see its --help.)
 _kubectl_cmlock() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" out directive
-  out=$(kubectl-cmlock __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) || return 0
+  # bash splits --flag=value and a:b into several words (COMP_WORDBREAKS): glue them back for __complete,
+  # and reply with only the part after the piece bash is completing.
+  local -a words=()
+  local i w glue=0 out directive
+  for ((i = 1; i <= COMP_CWORD; i++)); do
+    w=\${COMP_WORDS[i]}
+    if ((\${#words[@]} > 0)) && [[ $w == [=:] || $glue == 1 ]]; then
+      words[\${#words[@]}-1]+=$w
+      [[ $w == [=:] ]] && glue=1 || glue=0
+    else
+      words+=("$w")
+      glue=0
+    fi
+  done
+  local cur=\${COMP_WORDS[COMP_CWORD]} full=\${words[\${#words[@]}-1]}
+  local prefix=\${full%"$cur"}
+  out=$(kubectl-cmlock __complete "\${words[@]}" 2>/dev/null) || return 0
   directive=\${out##*:}
   local IFS=$'\\n'
-  COMPREPLY=($(compgen -W "$(printf '%s\\n' "$out" | sed '$d' | cut -f1)" -- "$cur"))
+  COMPREPLY=($(compgen -W "$(printf '%s\\n' "$out" | sed '$d' | cut -f1 | while IFS= read -r w; do
+    printf '%s\\n' "\${w#"$prefix"}"; done)" -- "$cur"))
   if [[ \${#COMPREPLY[@]} -eq 0 && $directive != 4 ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
   fi

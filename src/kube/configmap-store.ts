@@ -3,12 +3,12 @@
 
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event, V1ConfigMap, V1ConfigMapList } from '@kubernetes/client-node';
-import type { LockEvent, LockStore, LockWrite, Result, StoredLock, WatchEvent } from '../lock/store.ts';
+import type { ListSelection, LockEvent, LockStore, LockWrite, Result, StoredLock, WatchEvent } from '../lock/store.ts';
 import type { KubeClient, Timed } from './client.ts';
 import { MANAGED_BY_SELECTOR, toConfigMap, toLockEvent, toStoredLock } from './convert.ts';
 import { CmlockError } from '../errors.ts';
 import { ForbiddenError, type RequestSpec, type Verb } from './errors.ts';
-import { watchConfigMap } from './watch.ts';
+import { watchConfigMap, watchConfigMaps } from './watch.ts';
 
 const LIST_PAGE_SIZE = 500;
 const EVENT_COMPONENT = 'kubectl-cmlock';
@@ -87,12 +87,10 @@ export class ConfigMapStore implements LockStore {
   }
 
   async list(
-    options: { labelSelector?: string; allNamespaces?: boolean },
+    options: ListSelection,
     signal?: AbortSignal,
-  ): Promise<Result<StoredLock[]>> {
-    const labelSelector = options.labelSelector?.trim()
-      ? `${MANAGED_BY_SELECTOR},${options.labelSelector.trim()}`
-      : MANAGED_BY_SELECTOR;
+  ): Promise<Result<StoredLock[]> & { resourceVersion?: string }> {
+    const labelSelector = lockSelector(options);
     const all = options.allNamespaces === true || this.namespace === '';
     const { namespace } = this;
     const spec: RequestSpec = all
@@ -100,6 +98,8 @@ export class ConfigMapStore implements LockStore {
       : this.#spec('list', 'GET');
     const locks: StoredLock[] = [];
     let time: Result<unknown>['time'];
+    // Every page of a paginated list is served from the first page's snapshot: its resourceVersion is the list's.
+    let resourceVersion: string | undefined;
     let token: string | undefined;
     do {
       const page: Timed<V1ConfigMapList | undefined> = await this.#client.call(
@@ -117,14 +117,21 @@ export class ConfigMapStore implements LockStore {
         signal,
       );
       time ??= page.time;
+      resourceVersion ??= page.value?.metadata?.resourceVersion || undefined;
       for (const item of page.value?.items ?? []) locks.push(toStoredLock(item, namespace));
       token = page.value?.metadata?._continue || undefined;
     } while (token);
-    return { value: locks, time };
+    return { value: locks, time, ...(resourceVersion !== undefined ? { resourceVersion } : {}) };
   }
 
   watch(name: string, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent> {
     return watchConfigMap(this.#client, this.namespace, name, resourceVersion, signal);
+  }
+
+  watchList(options: ListSelection, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent> {
+    const all = options.allNamespaces === true || this.namespace === '';
+    const scope = { namespace: all ? '' : this.namespace, labelSelector: lockSelector(options) };
+    return watchConfigMaps(this.#client, scope, resourceVersion, signal);
   }
 
   async events(lock: StoredLock, signal?: AbortSignal): Promise<LockEvent[]> {
@@ -207,6 +214,12 @@ export class ConfigMapStore implements LockStore {
     if (!result.value) throw new CmlockError(`the API server returned no object for configmap "${name}"`);
     return { value: toStoredLock(result.value, this.namespace), time: result.time };
   }
+}
+
+/** The managed-by label, and the user's selector when given. */
+function lockSelector(options: ListSelection): string {
+  const extra = options.labelSelector?.trim();
+  return extra ? `${MANAGED_BY_SELECTOR},${extra}` : MANAGED_BY_SELECTOR;
 }
 
 /** Event names follow client-go (`<object>.<hex>`), kept within the 253-character limit. */

@@ -1,10 +1,10 @@
-// Watch one ConfigMap by name. The stream is read here rather than through client-node's Watch class, whose
-// 2.0.1 version loses the error Status of a refused watch (no 403 message), cannot be cancelled before the
-// response arrives, and ignores lines it cannot parse. A watch ends in one of four ways, each told apart:
-// the server closes it (timeoutSeconds reached: the iterator ends), the resourceVersion is too old (an ERROR
-// event with code 410: {type:'GONE'}), it goes silent past the server's own timeout plus a margin (a black
-// hole: the iterator ends, so the caller re-reads and re-watches), or the caller aborts (rejects at once
-// with the signal's reason).
+// Watch ConfigMaps: one by name (waiters), or every lock a label selector matches in one or all namespaces
+// (`ls -w`). The stream is read here rather than through client-node's Watch class, whose 2.0.1 version loses
+// the error Status of a refused watch (no 403 message), cannot be cancelled before the response arrives, and
+// ignores lines it cannot parse. A watch ends in one of four ways, each told apart: the server closes it
+// (timeoutSeconds reached: the iterator ends), the resourceVersion is too old (an ERROR event with code 410:
+// {type:'GONE'}), it goes silent past the server's own timeout plus a margin (a black hole: the iterator ends,
+// so the caller re-reads and re-watches), or the caller aborts (rejects at once with the signal's reason).
 
 import type { WatchEvent } from '../lock/store.ts';
 import { RetryableError } from '../lock/store.ts';
@@ -12,25 +12,53 @@ import type { KubeClient } from './client.ts';
 import { toStoredLock, type RawConfigMap } from './convert.ts';
 import { mapRequestError, mapStatus, type RequestSpec } from './errors.ts';
 
-export async function* watchConfigMap(
+/** What a watch covers: one ConfigMap by name, or every lock matching a label selector (namespace '' = all). */
+export type WatchScope =
+  | { readonly namespace: string; readonly name: string }
+  | { readonly namespace: string; readonly labelSelector: string };
+
+export function watchConfigMap(
   client: KubeClient,
   namespace: string,
   name: string,
   resourceVersion: string,
   signal?: AbortSignal,
 ): AsyncGenerator<WatchEvent> {
+  return watchConfigMaps(client, { namespace, name }, resourceVersion, signal);
+}
+
+export async function* watchConfigMaps(
+  client: KubeClient,
+  scope: WatchScope,
+  resourceVersion: string,
+  signal?: AbortSignal,
+): AsyncGenerator<WatchEvent> {
+  const { namespace } = scope;
   const timeoutSeconds = client.tuning.watchTimeoutSeconds();
   const silenceMs = client.tuning.watchSilenceMs(timeoutSeconds);
-  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
-  const spec: RequestSpec = { verb: 'watch', resource: 'configmaps', namespace, name, method: 'GET', path };
+  const path =
+    namespace === '' ? '/api/v1/configmaps' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  const spec: RequestSpec = {
+    verb: 'watch',
+    resource: 'configmaps',
+    ...(namespace === '' ? { allNamespaces: true } : { namespace }),
+    ...('name' in scope ? { name: scope.name } : {}),
+    method: 'GET',
+    path,
+  };
+  const selection: Record<string, string> =
+    'name' in scope ? { fieldSelector: `metadata.name=${scope.name}` } : { labelSelector: scope.labelSelector };
   const url = client.url(path, {
     watch: '1',
-    fieldSelector: `metadata.name=${name}`,
+    ...selection,
     resourceVersion,
     allowWatchBookmarks: 'true',
     timeoutSeconds: String(timeoutSeconds),
   });
-  const what = `watch of configmap "${name}"`;
+  const what =
+    'name' in scope
+      ? `watch of configmap "${scope.name}"`
+      : `watch of configmaps${namespace === '' ? ' in all namespaces' : ` in namespace "${namespace}"`}`;
 
   const controller = new AbortController();
   const streamSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;

@@ -56,6 +56,12 @@ export type WatchEvent =
   /** Progress notification; carries the current resourceVersion. */
   | { type: 'BOOKMARK'; resourceVersion: string };
 
+/** Which locks `list` and `watchList` cover. */
+export interface ListSelection {
+  labelSelector?: string;
+  allNamespaces?: boolean;
+}
+
 export interface LockStore {
   readonly namespace: string;
   /** Consistent read (no resourceVersion). Resolves value undefined when the lock does not exist. */
@@ -70,16 +76,18 @@ export interface LockStore {
     preconditions: { uid: string; resourceVersion: string },
     signal?: AbortSignal,
   ): Promise<Result<void>>;
-  /** List locks (label selector always includes the managed-by label unless `includeForeign`). */
-  list(
-    options: { labelSelector?: string; allNamespaces?: boolean },
-    signal?: AbortSignal,
-  ): Promise<Result<StoredLock[]>>;
+  /**
+   * List locks (label selector always includes the managed-by label). `resourceVersion` is the list's: a
+   * `watchList` of the same selection from it sees every later change.
+   */
+  list(options: ListSelection, signal?: AbortSignal): Promise<Result<StoredLock[]> & { resourceVersion?: string }>;
   /**
    * Watch one lock by name from `resourceVersion`. The iterator ends when the server closes the stream or
    * when it has been silent for longer than the store's watch timeout; it throws on transport errors.
    */
   watch(name: string, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent>;
+  /** Watch every lock `list` selects with the same options (`ls -w`); ends and fails like `watch`. */
+  watchList(options: ListSelection, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent>;
   /** Events recorded on this lock, oldest first (for `describe`). Empty when RBAC forbids reading them. */
   events(lock: StoredLock, signal?: AbortSignal): Promise<LockEvent[]>;
   /** Best effort: records a Kubernetes Event on the lock; never throws. */
@@ -123,6 +131,12 @@ export class AmbiguousWriteError extends CmlockError {
 /** The request certainly was not applied and may be retried (429, 503 before processing, connect refused). */
 export class RetryableError extends CmlockError {
   readonly retryAfterMs: number | undefined;
+  /**
+   * The store already retried this request with its own capped backoff and gave up: callers must not retry it
+   * again (nested retries multiply: 8 lock-level tries of 5 store-level ones took 45 s to report a refused
+   * connection). Unset when the store hands the retry to the caller (a Retry-After longer than it waits).
+   */
+  retried = false;
   constructor(message: string, retryAfterMs?: number, options?: { cause?: unknown }) {
     super(message, ExitCode.error, options);
     this.retryAfterMs = retryAfterMs;

@@ -22,3 +22,8 @@ export function toYaml(value: unknown): string {
   });
   return escapeRawUnicode(doc.toString({ indentSeq: false, lineWidth: 0 }));
 }
+
+/** One-line JSON (a stream of objects, one a line, as `kubectl get -w --output-watch-events -o json` prints). */
+export function toJsonLine(value: unknown): string {
+  return `${escapeRawUnicode(JSON.stringify(value))}\n`;
+}

@@ -73,27 +73,35 @@ function orNone(value: string): string {
   return value === '' ? '<none>' : value;
 }
 
-/** The `ls` table. AGE is the age of the current hold (acquireTime; creation time for foreign locks). */
-export function renderLockTable(locks: readonly LockView[], options: LockTableOptions): string {
+/** The `ls` table's header row. */
+export function lockTableHead(options: Omit<LockTableOptions, 'now'>): string[] {
   const head = ['NAME', 'HOLDER', 'STATUS', 'AGE', 'EXPIRES', 'REASON'];
   if (options.wide === true) head.push('USER', 'HOST', 'FENCE', 'OWNER', 'ACQUIRED');
   if (options.allNamespaces === true) head.unshift('NAMESPACE');
-  const rows = locks.map((lock) => {
-    const since = lock.acquireTime !== '' ? lock.acquireTime : lock.creationTimestamp;
-    const row = [
-      lock.name,
-      orNone(lock.holder),
-      lock.status,
-      formatAge(since, options.now),
-      formatExpires(lock.expiresAt, options.now),
-      orNone(lock.reason),
-    ];
-    if (options.wide === true) {
-      row.push(orNone(lock.user), orNone(lock.host), orNone(lock.fence), orNone(lock.owner));
-      row.push(lock.acquireTime === '' ? '<unknown>' : formatTimestamp(lock.acquireTime));
-    }
-    if (options.allNamespaces === true) row.unshift(lock.namespace);
-    return row;
-  });
-  return renderTable(head, rows, { noHeaders: options.noHeaders === true });
+  return head;
+}
+
+/** One `ls` row (cells not yet escaped). `status` replaces the STATUS cell (`ls -w` shows a deleted lock as Released). */
+export function lockTableRow(lock: LockView, options: LockTableOptions, status: string = lock.status): string[] {
+  const since = lock.acquireTime !== '' ? lock.acquireTime : lock.creationTimestamp;
+  const row = [
+    lock.name,
+    orNone(lock.holder),
+    status,
+    formatAge(since, options.now),
+    formatExpires(lock.expiresAt, options.now),
+    orNone(lock.reason),
+  ];
+  if (options.wide === true) {
+    row.push(orNone(lock.user), orNone(lock.host), orNone(lock.fence), orNone(lock.owner));
+    row.push(lock.acquireTime === '' ? '<unknown>' : formatTimestamp(lock.acquireTime));
+  }
+  if (options.allNamespaces === true) row.unshift(lock.namespace);
+  return row;
+}
+
+/** The `ls` table. AGE is the age of the current hold (acquireTime; creation time for foreign locks). */
+export function renderLockTable(locks: readonly LockView[], options: LockTableOptions): string {
+  const rows = locks.map((lock) => lockTableRow(lock, options));
+  return renderTable(lockTableHead(options), rows, { noHeaders: options.noHeaders === true });
 }

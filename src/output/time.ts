@@ -27,11 +27,14 @@ export function formatExpires(expiresAt: string, now: number): string {
   return t > now ? `in ${humanDuration(t - now)}` : `expired ${humanDuration(now - t)} ago`;
 }
 
-/** `5m ago` / `in 24m`. */
+/**
+ * `5m ago` / `in 24m`. A time less than a second ahead is now: `now` is a lower bound on the server's clock (see
+ * ServerClock), so a record written a moment ago can read as up to a second in the future ("in 0s").
+ */
 export function formatRelative(time: string, now: number): string {
   const t = parseTime(time);
   if (t === undefined) return '<unknown>';
-  return t > now ? `in ${humanDuration(t - now)}` : `${humanDuration(now - t)} ago`;
+  return t >= now + 1000 ? `in ${humanDuration(t - now)}` : `${humanDuration(Math.max(0, now - t))} ago`;
 }
 
 /** RFC 3339 in UTC without fractions: 2026-11-26T06:30:00Z. */

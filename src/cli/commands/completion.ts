@@ -29,6 +29,14 @@ export const completionCommand = defineCommand<CompletionCommandOptions>({
       comment: 'fish, for good',
       command: 'kubectl cmlock completion fish > ~/.config/fish/completions/kubectl-cmlock.fish',
     },
+    {
+      comment:
+        'For `kubectl cmlock <TAB>` (kubectl 1.26+): a kubectl_complete-cmlock on PATH (the release archives ship ' +
+        'one; Krew does not link it). Check with: kubectl __complete cmlock ""',
+      command:
+        'printf \'#!/bin/sh\\nexec kubectl-cmlock __complete "$@"\\n\' > ~/.local/bin/kubectl_complete-cmlock && ' +
+        'chmod +x ~/.local/bin/kubectl_complete-cmlock',
+    },
   ],
   options: [],
 
@@ -56,21 +64,27 @@ function clusterLookup(rt: Runtime): CompletionLookup {
     const g: GlobalOptions = { ...target, requestTimeoutMs: LOOKUP_TIMEOUT_MS, verbosity: 0 };
     return connect(rt, g, { quiet: true });
   };
+  // One deadline for the whole lookup, retries included (the client retries reads that fail).
+  const deadline = () => AbortSignal.any([rt.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]);
   return {
     async lockNames(target) {
       try {
         const conn = await open(target);
-        const { value } = await conn.session.store().list({}, rt.signal);
+        const { value } = await conn.session.store().list({}, deadline());
         return value.map((l) => l.name).sort();
       } catch {
         return [];
       }
     },
     async namespaces(target) {
+      let current: string | undefined;
       try {
-        return (await (await open(target)).session.listNamespaces(rt.signal)).sort();
+        const conn = await open(target);
+        current = conn.namespace;
+        return (await conn.session.listNamespaces(deadline())).sort();
       } catch {
-        return [];
+        // Lock users often may not list namespaces: offer the context's own.
+        return current === undefined ? [] : [current];
       }
     },
     async contexts(target) {

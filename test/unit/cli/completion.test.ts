@@ -127,6 +127,9 @@ describe('the bash script', () => {
         );
       assert.equal(reply(['kubectl-cmlock', 're']), 'release\nrenew\n');
       assert.equal(reply(['kubectl-cmlock', 'ls', '-o', '']), 'wide\njson\nyaml\nname\n');
+      // bash splits `--output=y` into three words and replaces only the last one.
+      assert.equal(reply(['kubectl-cmlock', 'ls', '--output', '=', 'y']), 'yaml\n');
+      assert.equal(reply(['kubectl-cmlock', 'ls', '--output', '=']), '=wide\n=json\n=yaml\n=name\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -17,7 +17,9 @@ import {
   type StoredLock,
   type WatchEvent,
 } from '../../../src/lock/store.ts';
+import type { StartChild } from '../../../src/run/child.ts';
 import { FakeClock, NAMESPACE, serverTimeAt } from '../lock/fakes.ts';
+import { FakeSignals } from '../run/fakes.ts';
 
 export { NAMESPACE };
 
@@ -105,25 +107,42 @@ export class MemoryStore implements LockStore {
     return this.#result(undefined);
   }
 
-  async list(options: { labelSelector?: string; allNamespaces?: boolean }): Promise<Result<StoredLock[]>> {
+  async list(options: {
+    labelSelector?: string;
+    allNamespaces?: boolean;
+  }): Promise<Result<StoredLock[]> & { resourceVersion: string }> {
     this.calls.push('list');
-    const wanted = (options.labelSelector ?? '').split(',').filter((s) => s !== '');
-    const matches = (lock: StoredLock) =>
-      wanted.every((s) => {
-        const [k = '', v] = s.split('=');
-        return lock.labels[k] === v;
-      });
-    return this.#result([...this.locks.values()].filter(matches));
+    const matches = selects(options.labelSelector);
+    return { ...this.#result([...this.locks.values()].filter(matches)), resourceVersion: String(this.#rv) };
   }
 
   watch(name: string, _resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent> {
     this.calls.push('watch');
+    return this.#stream((lock) => lock.name === name, signal);
+  }
+
+  /** Every change from now on (the resourceVersion is not replayed: tests change the store after listing). */
+  watchList(
+    options: { labelSelector?: string; allNamespaces?: boolean },
+    _resourceVersion: string,
+    signal?: AbortSignal,
+  ): AsyncIterable<WatchEvent> {
+    this.calls.push('watchList');
+    return this.#stream(selects(options.labelSelector), signal);
+  }
+
+  /** Sends a watch event to every open watch, as the server does when the stream breaks (e.g. GONE). */
+  broadcast(event: WatchEvent): void {
+    this.#emit(event);
+  }
+
+  #stream(wanted: (lock: StoredLock) => boolean, signal?: AbortSignal): AsyncIterable<WatchEvent> {
     const watchers = this.#watchers;
     return (async function* () {
       const queue: WatchEvent[] = [];
       let wake: (() => void) | undefined;
       const onEvent = (e: WatchEvent) => {
-        if (e.type !== 'GONE' && e.type !== 'BOOKMARK' && e.lock.name !== name) return;
+        if (e.type !== 'GONE' && e.type !== 'BOOKMARK' && !wanted(e.lock)) return;
         queue.push(e);
         wake?.();
       };
@@ -163,6 +182,16 @@ export class MemoryStore implements LockStore {
     this.calls.push('recordEvent');
     this.recorded.push({ lock: lock.name, ...event });
   }
+}
+
+/** `k=v,k2=v2` selectors (equality only, enough for the tests). */
+function selects(selector: string | undefined): (lock: StoredLock) => boolean {
+  const wanted = (selector ?? '').split(',').filter((s) => s !== '');
+  return (lock) =>
+    wanted.every((s) => {
+      const [k = '', v] = s.split('=');
+      return lock.labels[k] === v;
+    });
 }
 
 export interface FakeSessionOptions {
@@ -212,6 +241,10 @@ export interface Harness {
   stderr: Captured;
   connects: ConnectOptions[];
   abort: AbortController;
+  /** Runtime.signals: `emit` plays a signal to the handlers a command registered. */
+  signals: FakeSignals;
+  /** Every child started through Runtime.spawn. */
+  spawned: { file: string; args: readonly string[]; env: Readonly<Record<string, string>> }[];
 }
 
 export interface HarnessOptions extends FakeSessionOptions {
@@ -220,7 +253,15 @@ export interface HarnessOptions extends FakeSessionOptions {
   stderrColumns?: number;
   clock?: FakeClock;
   store?: MemoryStore;
+  /** Runtime.spawn after recording the start; default: a child that exits 0 at once. */
+  spawn?: StartChild;
 }
+
+const exitsAtOnce: StartChild = async () => ({
+  pid: 4343,
+  exited: Promise.resolve({ code: 0, signal: null }),
+  signalGroup: () => false,
+});
 
 export function harness(argv: readonly string[], options: HarnessOptions = {}): Harness {
   const clock = options.clock ?? new FakeClock();
@@ -230,12 +271,20 @@ export function harness(argv: readonly string[], options: HarnessOptions = {}): 
   const connects: ConnectOptions[] = [];
   const abort = new AbortController();
   const session = fakeSession(store, options);
+  const signals = new FakeSignals();
+  const spawned: Harness['spawned'] = [];
+  const spawn = options.spawn ?? exitsAtOnce;
   const rt: Runtime = {
     argv,
     env: options.env ?? {},
     stdout,
     stderr,
     signal: abort.signal,
+    signals,
+    spawn: (file, args, env) => {
+      spawned.push({ file, args, env });
+      return spawn(file, args, env);
+    },
     connect: async (o) => {
       connects.push(o);
       return session;
@@ -247,7 +296,7 @@ export function harness(argv: readonly string[], options: HarnessOptions = {}): 
     username: () => 'alice',
     pid: 4242,
   };
-  return { rt, clock, store, stdout, stderr, connects, abort };
+  return { rt, clock, store, stdout, stderr, connects, abort, signals, spawned };
 }
 
 /** Runs the command line to completion on the fake clock: the exit code, or the error thrown. */

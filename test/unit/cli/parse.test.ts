@@ -86,50 +86,63 @@ const cases: Case[] = [
     argv: ['ls', '-nkube-system', '--kubeconfig', '/tmp/kc', '--context=prod', '-v', '9'],
     command: 'ls',
     global: { ...G, namespace: 'kube-system', kubeconfig: '/tmp/kc', context: 'prod', verbosity: 9 },
-    options: { allNamespaces: false, noHeaders: false },
+    options: { allNamespaces: false, noHeaders: false, watch: false },
   },
   {
     argv: ['ls', '--v=6'],
     command: 'ls',
     global: { ...G, verbosity: 6 },
-    options: { allNamespaces: false, noHeaders: false },
+    options: { allNamespaces: false, noHeaders: false, watch: false },
   },
   {
     argv: ['ls', '-v4'],
     command: 'ls',
     global: { ...G, verbosity: 4 },
-    options: { allNamespaces: false, noHeaders: false },
+    options: { allNamespaces: false, noHeaders: false, watch: false },
   },
   {
     argv: ['ls', '--verbose=2'],
     command: 'ls',
     global: { ...G, verbosity: 2 },
-    options: { allNamespaces: false, noHeaders: false },
+    options: { allNamespaces: false, noHeaders: false, watch: false },
   },
   {
     argv: ['ls', '--request-timeout', '30'],
     command: 'ls',
     global: { ...G, requestTimeoutMs: 30_000 },
-    options: { allNamespaces: false, noHeaders: false },
+    options: { allNamespaces: false, noHeaders: false, watch: false },
   },
   {
     argv: ['ls', '--request-timeout=1m30s', '--kubeconfig='],
     command: 'ls',
     global: { ...G, requestTimeoutMs: 90_000 },
-    options: { allNamespaces: false, noHeaders: false },
+    options: { allNamespaces: false, noHeaders: false, watch: false },
   },
   // ls
   {
     argv: ['ls', '-A', '-l', 'team=db', '-l', 'env!=prod', '-o', 'wide', '--no-headers'],
     command: 'ls',
-    options: { allNamespaces: true, noHeaders: true, selector: 'team=db,env!=prod', output: 'wide' },
+    options: { allNamespaces: true, noHeaders: true, watch: false, selector: 'team=db,env!=prod', output: 'wide' },
   },
-  { argv: ['list', '-Aoyaml'], command: 'ls', options: { allNamespaces: true, noHeaders: false, output: 'yaml' } },
-  { argv: ['ls', '-Al', 'a=b'], command: 'ls', options: { allNamespaces: true, noHeaders: false, selector: 'a=b' } },
+  {
+    argv: ['list', '-Aoyaml'],
+    command: 'ls',
+    options: { allNamespaces: true, noHeaders: false, watch: false, output: 'yaml' },
+  },
+  {
+    argv: ['ls', '-Al', 'a=b'],
+    command: 'ls',
+    options: { allNamespaces: true, noHeaders: false, watch: false, selector: 'a=b' },
+  },
   {
     argv: ['ls', '--all-namespaces=false', '-o=name'],
     command: 'ls',
-    options: { allNamespaces: false, noHeaders: false, output: 'name' },
+    options: { allNamespaces: false, noHeaders: false, watch: false, output: 'name' },
+  },
+  {
+    argv: ['ls', '-w', '-o', 'json'],
+    command: 'ls',
+    options: { allNamespaces: false, noHeaders: false, watch: true, output: 'json' },
   },
   // release, renew
   {
@@ -250,7 +263,7 @@ describe('parseArgs: help', () => {
     const run = await parseArgs(['run', '-h']);
     assert.ok(
       run.kind === 'help' &&
-        /--ttl .*\(default: 1m\)/.test(run.text) &&
+        /--ttl .*\(default: 1m, renewed every 20s\)/.test(run.text) &&
         /--kill-after .*\(default: 10s\)/.test(run.text),
     );
     const renew = await parseArgs(['help', 'renew']);

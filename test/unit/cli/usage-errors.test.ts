@@ -84,7 +84,7 @@ const cases: [argv: string[], message: RegExp][] = [
   [['run', 'x', 'make', 'deploy'], /^put the command after "--": kubectl cmlock run x -- make deploy$/],
   [['run', '--', 'make'], /^a lock NAME is required: kubectl cmlock run NAME -- CMD/],
   // ls, completion, version
-  [['ls', '-w'], /^--watch is not implemented yet$/],
+  [['ls', 'db', '-w'], /^ls takes no arguments, got: db \(use -l to select locks by label\)$/],
   [['completion'], /^a shell is required: kubectl cmlock completion bash\|zsh\|fish$/],
   [['completion', 'tcsh'], /^unsupported shell "tcsh": use bash, zsh or fish$/],
   [['version', 'extra'], /^version takes no arguments/],

@@ -142,6 +142,7 @@ export type Call =
   | { method: 'delete'; name: string; preconditions: { uid: string; resourceVersion: string } }
   | { method: 'list'; options: { labelSelector?: string; allNamespaces?: boolean } }
   | { method: 'watch'; name: string; resourceVersion: string }
+  | { method: 'watchList'; options: { labelSelector?: string; allNamespaces?: boolean }; resourceVersion: string }
   | { method: 'events'; lock: StoredLock }
   | {
       method: 'recordEvent';
@@ -162,6 +163,8 @@ export interface Step {
   stream?: StreamItem[];
   /** Leave out the Date header sample (a server that does not say its time). */
   noTime?: boolean;
+  /** A list's own resourceVersion. */
+  resourceVersion?: string;
 }
 
 class UnscriptedCall extends Error {}
@@ -246,7 +249,8 @@ export class FakeStore implements LockStore {
   async #answer<T>(call: Call): Promise<Result<T>> {
     const step = this.#take(call);
     const value = (await step.reply(call, this)) as T;
-    return step.noTime ? { value } : { value, time: this.sample() };
+    const listed = step.resourceVersion === undefined ? {} : { resourceVersion: step.resourceVersion };
+    return step.noTime ? { value, ...listed } : { value, time: this.sample(), ...listed };
   }
 
   get(name: string): Promise<Result<StoredLock | undefined>> {
@@ -279,7 +283,18 @@ export class FakeStore implements LockStore {
   }
 
   watch(name: string, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent> {
-    const step = this.#take({ method: 'watch', name, resourceVersion });
+    return this.#stream(this.#take({ method: 'watch', name, resourceVersion }), signal);
+  }
+
+  watchList(
+    options: { labelSelector?: string; allNamespaces?: boolean },
+    resourceVersion: string,
+    signal?: AbortSignal,
+  ): AsyncIterable<WatchEvent> {
+    return this.#stream(this.#take({ method: 'watchList', options, resourceVersion }), signal);
+  }
+
+  #stream(step: Step, signal?: AbortSignal): AsyncIterable<WatchEvent> {
     const clock = this.clock;
     const items = step.stream ?? [];
     return (async function* () {
@@ -339,11 +354,15 @@ export const expectCall = {
       },
     };
   },
-  list(locks: StoredLock[]): Step {
-    return { method: 'list', reply: () => structuredClone(locks) };
+  /** list → these locks; `resourceVersion` is the list's own. */
+  list(locks: StoredLock[], resourceVersion?: string): Step {
+    return { method: 'list', reply: () => structuredClone(locks), ...(resourceVersion ? { resourceVersion } : {}) };
   },
   watch(stream: StreamItem[]): Step {
     return { method: 'watch', reply: () => undefined, stream };
+  },
+  watchList(stream: StreamItem[]): Step {
+    return { method: 'watchList', reply: () => undefined, stream };
   },
   events(events: LockEvent[]): Step {
     return { method: 'events', reply: () => structuredClone(events) };

@@ -48,6 +48,9 @@ describe('relative times against the server clock', () => {
     assert.equal(formatAge('', NOW), '<unknown>');
     assert.equal(formatRelative('2026-11-26T06:30:00Z', NOW), '5m ago');
     assert.equal(formatRelative('2026-11-26T06:59:00Z', NOW), 'in 24m');
+    // Written a moment ago, read against a lower bound of the server's clock: now, not "in 0s".
+    assert.equal(formatRelative(new Date(NOW + 600).toISOString(), NOW), '0s ago');
+    assert.equal(formatRelative(new Date(NOW + 1000).toISOString(), NOW), 'in 1s');
   });
 
   it('timestamps: RFC 3339 to the second in UTC; the time of day alone when it is the same UTC day', () => {

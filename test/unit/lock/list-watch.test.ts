@@ -1,0 +1,188 @@
+// `ls -w` underneath: list, one watch of the selection, re-watch from the last resourceVersion, re-list on 410,
+// EXPIRED from a timer on the server's clock, and never a tight loop.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CancelledError, CmlockError } from '../../../src/errors.ts';
+import { watchLocks, type LockChange } from '../../../src/lock/list-watch.ts';
+import { BACKOFF_MAX_MS } from '../../../src/lock/request.ts';
+import { RetryableError } from '../../../src/lock/store.ts';
+import { cmlock, expectCall, fixture, outcome, SERVER_START_MS, START_MONO, type Fixture } from './fakes.ts';
+
+/** Locks that never expire, so that no expiry timer joins the sleeps a test counts. */
+const lock = (name: string, resourceVersion: string, spec: Parameters<typeof cmlock>[0] = {}) =>
+  cmlock({ name, resourceVersion, ttlSeconds: 0, ...spec });
+
+interface Seen {
+  listed?: string[];
+  changes: string[];
+  /** Local monotonic ms of each change. */
+  at: number[];
+}
+
+/** Runs watchLocks until `stopAfterMs` (then cancels, as Ctrl-C does); returns what it reported. */
+async function watchFor(
+  f: Fixture,
+  stopAfterMs: number,
+  selection: { labelSelector?: string; allNamespaces?: boolean } = {},
+): Promise<Seen & { error?: Error }> {
+  const seen: Seen = { changes: [], at: [] };
+  const abort = new AbortController();
+  f.clock.sleep(stopAfterMs).then(
+    () => abort.abort(new CancelledError('interrupted by SIGINT')),
+    () => {},
+  );
+  const describeChange = (c: LockChange) => `${c.type} ${c.lock.name} ${c.lock.status} ${c.lock.fence}`;
+  const result = await outcome(
+    f.clock,
+    watchLocks(
+      f.ctx,
+      { ...selection, signal: abort.signal },
+      {
+        listed: (locks) => (seen.listed = locks.map((l) => `${l.name} ${l.status}`)),
+        changed: (change) => {
+          seen.changes.push(describeChange(change));
+          seen.at.push(f.clock.now() - START_MONO);
+        },
+      },
+    ),
+  );
+  return { ...seen, ...(result.error ? { error: result.error } : {}) };
+}
+
+describe('watchLocks', () => {
+  test('lists (sorted), then reports each event of one watch from the list resourceVersion', async () => {
+    const f = fixture();
+    f.store.script(
+      expectCall.list([lock('b', '60'), lock('a', '61')], '70'),
+      expectCall.watchList([
+        { afterMs: 1000 },
+        { type: 'ADDED', lock: lock('c', '71') },
+        { type: 'MODIFIED', lock: lock('a', '72') },
+        { type: 'BOOKMARK', resourceVersion: '80' },
+        { afterMs: 1000 },
+        { type: 'DELETED', lock: lock('b', '81') },
+        'hang',
+      ]),
+    );
+    const got = await watchFor(f, 60_000, { labelSelector: 'team=db' });
+    f.store.verify();
+    assert.ok(got.error instanceof CancelledError, `cancelled, got ${String(got.error)}`);
+    assert.deepEqual(got.listed, ['a Held', 'b Held']);
+    assert.deepEqual(got.changes, ['ADDED c Held 71', 'MODIFIED a Held 72', 'DELETED b Held 81']);
+    assert.deepEqual(got.at, [1000, 1000, 2000]);
+    assert.deepEqual(f.store.callsOf('list')[0]?.options, { labelSelector: 'team=db' });
+    assert.deepEqual(f.store.callsOf('watchList')[0], {
+      method: 'watchList',
+      options: { labelSelector: 'team=db' },
+      resourceVersion: '70',
+    });
+  });
+
+  test('a stream that ends is opened again from the last resourceVersion seen, without listing again', async () => {
+    const f = fixture();
+    f.store.script(
+      expectCall.list([], '70'),
+      expectCall.watchList([{ afterMs: 60_000 }, { type: 'ADDED', lock: lock('a', '75') }, { afterMs: 30_000 }]),
+      expectCall.watchList([{ type: 'BOOKMARK', resourceVersion: '90' }]),
+      expectCall.watchList(['hang']),
+    );
+    const got = await watchFor(f, 200_000);
+    f.store.verify();
+    assert.deepEqual(
+      f.store.callsOf('watchList').map((c) => c.resourceVersion),
+      ['70', '75', '90'],
+    );
+    assert.deepEqual(got.changes, ['ADDED a Held 75']);
+  });
+
+  test('410 Gone: lists again and reports only the difference (added, changed, gone), then watches from there', async () => {
+    const f = fixture();
+    f.store.script(
+      expectCall.list([lock('keep', '60'), lock('change', '61'), lock('drop', '62')], '70'),
+      expectCall.watchList([{ afterMs: 5000 }, { type: 'GONE' }]),
+      expectCall.list([lock('keep', '60'), lock('change', '95'), lock('new', '96')], '99'),
+      expectCall.watchList(['hang']),
+    );
+    const got = await watchFor(f, 60_000);
+    f.store.verify();
+    assert.deepEqual(got.changes, ['MODIFIED change Held 95', 'ADDED new Held 96', 'DELETED drop Held 62']);
+    assert.equal(f.store.callsOf('watchList')[1]?.resourceVersion, '99');
+  });
+
+  test('a lease running out is reported as EXPIRED just past expiry + 1 s on the server clock; a renewal moves it', async () => {
+    const f = fixture();
+    const renewed = cmlock({ name: 'a', resourceVersion: '71', ttlSeconds: 30, renewMs: SERVER_START_MS + 10_000 });
+    f.store.script(
+      expectCall.list([cmlock({ name: 'a', resourceVersion: '60', ttlSeconds: 30 })], '70'),
+      expectCall.watchList([{ afterMs: 10_000 }, { type: 'MODIFIED', lock: renewed }, 'hang']),
+    );
+    const got = await watchFor(f, 120_000);
+    f.store.verify();
+    assert.deepEqual(got.changes, ['MODIFIED a Held 71', 'EXPIRED a Expired 71']);
+    assert.deepEqual(got.at, [10_000, 10_000 + 30_000 + 1001]);
+  });
+
+  test('a deleted lock is not reported EXPIRED later', async () => {
+    const f = fixture();
+    f.store.script(
+      expectCall.list([cmlock({ name: 'a', resourceVersion: '60', ttlSeconds: 30 })], '70'),
+      expectCall.watchList([{ afterMs: 1000 }, { type: 'DELETED', lock: lock('a', '71') }, 'hang']),
+    );
+    const got = await watchFor(f, 120_000);
+    assert.deepEqual(got.changes, ['DELETED a Held 71']);
+  });
+
+  test('a stream failing at once is retried with capped, jittered, growing delays: never a tight loop', async () => {
+    const f = fixture();
+    const failures = Array.from({ length: 12 }, () =>
+      expectCall.watchList([{ error: new RetryableError('connection refused') }]),
+    );
+    f.store.script(expectCall.list([], '70'), ...failures, expectCall.watchList(['hang']));
+    const got = await watchFor(f, 600_000);
+    f.store.verify();
+    assert.ok(got.error instanceof CancelledError);
+    const delays = f.clock.sleeps.slice(1); // the first sleep is the test's own stop timer
+    assert.equal(delays.length, 12);
+    assert.ok(
+      delays.every((d, i) => i === 0 || d >= (delays[i - 1] ?? Infinity)),
+      `growing: ${delays.join(', ')}`,
+    );
+    assert.ok((delays[0] ?? 0) >= 125, `first delay ${delays[0]}`);
+    assert.ok(delays.every((d) => d <= BACKOFF_MAX_MS));
+  });
+
+  test('an error that will not heal (403 on watch) ends the watch with that error', async () => {
+    const f = fixture();
+    const forbidden = new CmlockError('configmaps is forbidden: cannot watch');
+    f.store.script(expectCall.list([], '70'), expectCall.watchList([{ error: forbidden }]));
+    const got = await watchFor(f, 60_000);
+    f.store.verify();
+    assert.equal(got.error, forbidden);
+    assert.equal(f.clock.now(), START_MONO, 'at once, not at the stop timer');
+  });
+
+  test('a list that keeps failing at the start fails the command (after the usual retries)', async () => {
+    const f = fixture();
+    const refused = () => expectCall.fails('list', new RetryableError('connection refused'));
+    f.store.script(...Array.from({ length: 8 }, refused));
+    const got = await watchFor(f, 600_000);
+    f.store.verify();
+    assert.ok(got.error instanceof RetryableError);
+    assert.equal(got.listed, undefined);
+  });
+
+  test('a re-list that fails is retried like the watch', async () => {
+    const f = fixture();
+    f.store.script(
+      expectCall.list([], '70'),
+      expectCall.watchList([{ type: 'GONE' }]),
+      expectCall.fails('list', new RetryableError('connection refused')),
+      expectCall.list([lock('a', '80')], '81'),
+      expectCall.watchList(['hang']),
+    );
+    const got = await watchFor(f, 60_000);
+    f.store.verify();
+    assert.deepEqual(got.changes, ['ADDED a Held 80']);
+  });
+});
