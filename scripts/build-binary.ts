@@ -109,6 +109,12 @@ async function writeArchive(t: Target, b: Built): Promise<void> {
     { name: t.exe, data: readFileSync(b.exe), mode: 0o755 },
     { name: 'LICENSE', data: readFileSync(license), mode: 0o644 },
   ];
+  // kubectl's own completion of `kubectl cmlock ...` runs kubectl_complete-cmlock from PATH; it is a POSIX sh
+  // script, so Windows archives go without it.
+  if (t.archiveType !== 'zip') {
+    const completer = join(repoRoot, 'bin', 'kubectl_complete-cmlock');
+    entries.push({ name: 'kubectl_complete-cmlock', data: readFileSync(completer), mode: 0o755 });
+  }
   const data = t.archiveType === 'zip' ? await zip(entries) : await tarGz(entries);
   const file = archivePath(t);
   writeFileSync(file, data);
