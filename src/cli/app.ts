@@ -74,6 +74,8 @@ function build(columns: number, onCommand: (command: Command, argv: Readonly<Rec
       'populate--': true,
       'parse-numbers': false,
       'parse-positional-numbers': false,
+      // kubectl's -l takes one value per flag: `acquire -l team=db mylock` must leave mylock as the NAME.
+      'greedy-arrays': false,
     })
     .fail((message, error) => {
       throw error instanceof UsageError ? error : new UsageError(yargsMessage(message, error));

@@ -56,6 +56,19 @@ const cases: Case[] = [
     },
   },
   {
+    // A label flag before the name takes one value, as in kubectl; the name stays the positional.
+    argv: ['acquire', '-l', 'team=db', 'mylock'],
+    command: 'acquire',
+    options: {
+      name: 'mylock',
+      ttlMs: H,
+      timeoutMs: -1,
+      reason: '',
+      owner: { kind: 'auto' },
+      labels: { team: 'db' },
+    },
+  },
+  {
     argv: ['acquire', 'x', '--owner=none', '--ttl', '1m', '--ttl', '1h30m', '-o', 'name'],
     command: 'acquire',
     options: {
