@@ -217,7 +217,12 @@ export class KubeClient {
           continue;
         }
         const err = mapRequestError(raw, spec, this.errorContext, state);
-        if (!(err instanceof RetryableError) || attempt >= maxAttempts) throw err;
+        if (!(err instanceof RetryableError)) throw err;
+        if (attempt >= maxAttempts) {
+          // Retried here already: the lock layer must not multiply it by its own retries.
+          err.retried = attempt > 1;
+          throw err;
+        }
         if ((err.retryAfterMs ?? 0) > (this.tuning.retry.maxWaitMs ?? Infinity)) throw err;
         const delay = this.backoff(attempt, err.retryAfterMs);
         this.log(

@@ -67,7 +67,10 @@ export class Operation {
     if (this.cancelled) throw cancelledError(this.signal);
   }
 
-  /** Sends one request; RetryableError is retried (at most MAX_ATTEMPTS, never past the deadline). */
+  /**
+   * Sends one request; RetryableError is retried (at most MAX_ATTEMPTS, never past the deadline), unless the
+   * store has already retried it (RetryableError.retried).
+   */
   async request<T>(send: (signal?: AbortSignal) => Promise<Result<T>>): Promise<T> {
     const backoff = new Backoff(this.clock);
     for (let attempt = 1; ; attempt++) {
@@ -78,7 +81,7 @@ export class Operation {
         return result.value;
       } catch (error) {
         this.throwIfCancelled();
-        if (!(error instanceof RetryableError) || attempt >= MAX_ATTEMPTS) throw error;
+        if (!(error instanceof RetryableError) || error.retried || attempt >= MAX_ATTEMPTS) throw error;
         const delay = (error.retryAfterMs ?? 0) + backoff.next();
         if (this.deadline !== undefined && this.clock.now() + delay > this.deadline) throw error;
         await this.pause(delay);

@@ -14,8 +14,10 @@ function timeWithRelative(time: string, now: number): string {
   return time === '' ? '<unknown>' : `${formatTimestamp(time)} (${formatRelative(time, now)})`;
 }
 
-function leaseDuration(seconds: number): string {
-  return seconds === 0 ? '0 (never expires)' : formatDuration(seconds * 1000);
+function leaseDuration(seconds: number, expiresAt: string): string {
+  if (seconds !== 0) return formatDuration(seconds * 1000);
+  // No lease recorded but an expiry (a Go library lock: only `expiresAt`): the lease is unknown, not endless.
+  return expiresAt === '' ? '0 (never expires)' : '<unknown>';
 }
 
 function eventRows(events: readonly LockEvent[], now: number): string[][] {
@@ -40,7 +42,7 @@ export function renderDescribe(lock: DescribedLock, now: number): string {
     ['Reason', orNone(lock.reason)],
     ['Acquired', timeWithRelative(lock.acquireTime, now)],
     ['Renewed', timeWithRelative(lock.renewTime, now)],
-    ['Lease Duration', leaseDuration(lock.leaseDurationSeconds)],
+    ['Lease Duration', leaseDuration(lock.leaseDurationSeconds, lock.expiresAt)],
     ['Expires', lock.expiresAt === '' ? 'never' : timeWithRelative(lock.expiresAt, now)],
     ['Fence', orNone(lock.fence)],
     ['Owner', orNone(lock.owner)],

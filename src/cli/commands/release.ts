@@ -46,7 +46,8 @@ export const releaseCommand = defineCommand<ReleaseCommandOptions>({
 
   async run(rt, global, o) {
     const conn = await connect(rt, global);
-    const holder = await resolveHolder(rt, conn, o.identity, false);
+    // A forced break is recorded: say who really did it (the authenticated user), not only the --identity text.
+    const holder = await resolveHolder(rt, conn, o.identity, o.force);
     const result = await release(conn.lockContext(holder), {
       name: o.name,
       force: o.force,
