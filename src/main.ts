@@ -1,4 +1,6 @@
 // The entry point, and the only code that reads process.argv and process.env, handles signals and exits.
+// Signals: the first SIGINT/SIGTERM aborts the command (a second one exits at once), except while a command has
+// taken them over through Runtime.signals: `run` forwards SIGINT/SIGTERM/SIGHUP to CMD and waits for it.
 // Everything below throws typed errors; they are printed here, once, as one line: `error: <message>`.
 
 import { hostname, userInfo } from 'node:os';
@@ -6,6 +8,8 @@ import { peekVerbosity, runCli, usageHint } from './cli/app.ts';
 import type { OutputStream, Runtime } from './cli/runtime.ts';
 import { CancelledError, CmlockError, UsageError } from './errors.ts';
 import { systemClock } from './lock/clock.ts';
+import { startChildProcess } from './run/child.ts';
+import type { ForwardedSignal, SignalSource } from './run/run.ts';
 import { HOMEPAGE } from './version.ts';
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -67,17 +71,62 @@ async function exit(code: number): Promise<never> {
   process.exit(code);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    const code = SIGNAL_EXIT_CODES[signal];
-    if (interruptedExitCode !== undefined) {
-      process.stderr.write('error: interrupted again; exiting without cleaning up\n');
-      process.exit(code);
-    }
-    interruptedExitCode = code;
-    controller.abort(new CancelledError(`interrupted by ${signal}`, code));
-  });
+/** Ctrl-C and friends, when no command handles them itself: abort, and let the command clean up. */
+function interrupt(signal: keyof typeof SIGNAL_EXIT_CODES): void {
+  const code = SIGNAL_EXIT_CODES[signal];
+  if (interruptedExitCode !== undefined) {
+    process.stderr.write('error: interrupted again; exiting without cleaning up\n');
+    process.exit(code);
+  }
+  interruptedExitCode = code;
+  controller.abort(new CancelledError(`interrupted by ${signal}`, code));
 }
+
+/**
+ * Handlers registered through Runtime.signals (`run` forwards SIGINT/SIGTERM/SIGHUP to CMD, and aborts its own
+ * wait for the lock). While a signal has any, it goes to them alone.
+ */
+const delegated = new Map<ForwardedSignal, Set<() => void>>();
+const dispatchers = new Map<ForwardedSignal, () => void>();
+
+function dispatch(signal: ForwardedSignal): void {
+  const handlers = delegated.get(signal);
+  if (handlers !== undefined && handlers.size > 0) {
+    for (const handler of [...handlers]) handler();
+  } else if (signal !== 'SIGHUP') {
+    interrupt(signal);
+  }
+}
+
+function listen(signal: ForwardedSignal): void {
+  if (dispatchers.has(signal)) return;
+  const dispatcher = () => dispatch(signal);
+  dispatchers.set(signal, dispatcher);
+  process.on(signal, dispatcher);
+}
+
+// SIGINT and SIGTERM are always ours; SIGHUP only while a command handles it (otherwise it ends us, as usual).
+listen('SIGINT');
+listen('SIGTERM');
+
+const signals: SignalSource = {
+  on(signal, handler) {
+    let handlers = delegated.get(signal);
+    if (handlers === undefined) delegated.set(signal, (handlers = new Set()));
+    handlers.add(handler);
+    listen(signal);
+  },
+  off(signal, handler) {
+    const handlers = delegated.get(signal);
+    handlers?.delete(handler);
+    const dispatcher = dispatchers.get(signal);
+    if (signal === 'SIGHUP' && handlers?.size === 0 && dispatcher !== undefined) {
+      process.off(signal, dispatcher);
+      dispatchers.delete(signal);
+    }
+  },
+};
+
 // `kubectl cmlock ls | head -1`: a closed pipe is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(interruptedExitCode ?? 0);
@@ -91,6 +140,8 @@ const runtime: Runtime = {
   stdout: stream(process.stdout),
   stderr: stream(process.stderr),
   signal: controller.signal,
+  signals,
+  spawn: startChildProcess,
   // Loaded on first use: --help, version and completion never pay for the Kubernetes client.
   connect: async (options) => (await import('./kube/index.ts')).connect(options),
   clock: systemClock,

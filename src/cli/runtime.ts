@@ -3,6 +3,8 @@
 
 import type { ConnectOptions, KubeSession } from '../kube/types.ts';
 import type { Clock } from '../lock/api.ts';
+import type { StartChild } from '../run/child.ts';
+import type { SignalSource } from '../run/run.ts';
 
 export interface OutputStream {
   write(text: string): void;
@@ -19,8 +21,18 @@ export interface Runtime {
   readonly stdout: OutputStream;
   /** Progress, warnings, diagnostics. */
   readonly stderr: OutputStream;
-  /** Aborted by the first SIGINT/SIGTERM: the command cleans up and throws CancelledError. */
+  /**
+   * Aborted by the first SIGINT/SIGTERM: the command cleans up and throws CancelledError. Not while a handler
+   * is registered through `signals` for that signal: the handler gets it instead.
+   */
   readonly signal: AbortSignal;
+  /**
+   * SIGINT/SIGTERM/SIGHUP for a command that handles them itself (`run` forwards them to CMD). While at least one
+   * handler is registered for a signal, that signal goes to the handlers only and does not abort `signal`.
+   */
+  readonly signals: SignalSource;
+  /** Starts a child process (`run`'s CMD). */
+  readonly spawn: StartChild;
   /**
    * Resolves the kube config (throws ConfigError before anything is sent). Asynchronous so that the Kubernetes
    * client is loaded only by commands that use the cluster: --help, version and completion start fast.

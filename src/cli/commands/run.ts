@@ -1,11 +1,14 @@
-// kubectl cmlock run NAME -- CMD [ARGS...]: hold the lock while CMD runs. The flags and their validation are
-// final; running the command is built in a later issue.
+// kubectl cmlock run NAME -- CMD [ARGS...]: hold the lock while CMD runs. The supervision of CMD (renewals,
+// signals, stopping it when the lock is lost) is src/run/run.ts; this file connects it to the cluster.
 
-import { CmlockError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
+import { acquire, release, renew, runHolderIdentity } from '../../lock/protocol.ts';
+import { defaultRunTimings, validateRunTimings } from '../../lock/timing.ts';
+import { runLocked } from '../../run/run.ts';
 import { defineCommand } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { parseOwner, type OwnerChoice } from '../session.ts';
-import { defaultRunTimings, validateRunTimings } from '../../lock/timing.ts';
+import { connect, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../session.ts';
+import { statusReporter } from '../status.ts';
 import { duration, identity as validIdentity, labels, lockName } from '../validate.ts';
 
 export interface RunCommandOptions {
@@ -30,28 +33,45 @@ export const runCommand = defineCommand<RunCommandOptions>({
   positional: { name: 'NAME', describe: 'The lock to hold while CMD runs.' },
   summary: 'Run a command while holding a lock',
   description:
-    'Take the lock NAME, run CMD while renewing the lock in the background, release it when CMD exits, and exit ' +
-    "with CMD's exit code (128+N when CMD died of signal N). SIGINT, SIGTERM and SIGHUP are forwarded to CMD. " +
-    'If the lock is lost, CMD gets SIGTERM, then SIGKILL after --kill-after, and the exit code is 6. CMD sees ' +
-    'CMLOCK_NAME, CMLOCK_NAMESPACE, CMLOCK_HOLDER and CMLOCK_FENCE. Each run holds the lock under an identity of ' +
-    'its own, so two runs exclude each other even for the same user on the same host.',
+    'Take the lock NAME (waiting while someone else holds it), run CMD while renewing the lock in the ' +
+    "background, release it when CMD exits, and exit with CMD's exit code (128+N when CMD died of signal N). " +
+    'CMD runs without a shell, its arguments passed exactly; use sh -c for shell syntax. SIGINT, SIGTERM and ' +
+    'SIGHUP are forwarded to CMD, and the lock is released once CMD has exited. CMD sees CMLOCK_NAME, ' +
+    'CMLOCK_NAMESPACE, CMLOCK_HOLDER and CMLOCK_FENCE (the fencing token). ' +
+    'The lease (--ttl, 1m by default, where a lock taken by hand with acquire gets 1h) is renewed every third of ' +
+    'it. If no renewal succeeds for two thirds of it (less when --kill-after is long), or someone else took the ' +
+    'lock, CMD gets SIGTERM, then SIGKILL after --kill-after, all before the lease can run out for anyone else, ' +
+    'and the exit code is 6. Each run holds the lock under an identity of its own, so two runs exclude each ' +
+    'other even for the same user on the same host.',
   examples: [
     {
-      comment: 'Run the migration while holding the lock',
+      comment: 'Run the migration while holding the lock, waiting as long as someone else holds it',
       command: 'kubectl cmlock run db-migrate -- ./migrate.sh --to v42',
     },
     {
       comment: 'Give up if the lock is not free within 2 minutes (exit code 3)',
       command: 'kubectl cmlock run deploy --timeout 2m -- make deploy',
     },
+    {
+      comment: 'Shell syntax only through an explicit shell; pass the fencing token on to the protected system',
+      command: `kubectl cmlock run db-migrate -- sh -c './migrate.sh --fence "$CMLOCK_FENCE" && ./verify.sh'`,
+    },
+    {
+      comment: 'A command that needs a minute to stop cleanly: a longer lease and grace period',
+      command: 'kubectl cmlock run drain -n ops --ttl 5m --kill-after 1m -- ./drain-node.sh node-7',
+    },
   ],
   options: [
     withOverrides(OPTIONS.ttl, {
-      defaultText: '1m',
-      describe: 'Lease length; the lock is renewed well before it runs out.',
+      defaultText: '1m, renewed every 20s',
+      describe: 'Lease length, renewed every third of it while CMD runs; at least twice --kill-after.',
     }),
-    OPTIONS.timeout,
-    OPTIONS.killAfter,
+    withOverrides(OPTIONS.timeout, {
+      describe: 'How long to wait while someone else holds the lock, then exit 3 (0 = try once, negative = no limit).',
+    }),
+    withOverrides(OPTIONS.killAfter, {
+      describe: 'When the lock is lost, how long CMD has after SIGTERM before SIGKILL.',
+    }),
     OPTIONS.reason,
     OPTIONS.labels,
     withOverrides(OPTIONS.identity, {
@@ -88,7 +108,38 @@ export const runCommand = defineCommand<RunCommandOptions>({
     return options;
   },
 
-  run() {
-    return Promise.reject(new CmlockError('run: not implemented yet'));
+  async run(rt, global, o) {
+    const conn = await connect(rt, global);
+    const base = await resolveHolder(rt, conn, o.identity, true);
+    // Unique to this process: two runs by the same user on the same host must exclude each other.
+    const holder = { ...base, identity: runHolderIdentity(base.identity, rt.pid, () => rt.clock.random()) };
+    const owner = await resolveOwner(rt, conn, o.owner);
+    const status = statusReporter(rt, () => conn.serverNow());
+    const ctx = conn.lockContext(holder, (s) => status.update(s));
+    // From here on run handles SIGINT/SIGTERM itself; one that came before is an abort.
+    rt.signal.throwIfAborted();
+    return runLocked(
+      {
+        // The status line goes once the wait is over, before CMD can print anything.
+        lock: { acquire: (c, a) => acquire(c, a).finally(() => status.stop()), renew, release },
+        ctx,
+        clock: rt.clock,
+        spawn: rt.spawn,
+        env: rt.env,
+        signals: rt.signals,
+        stderr: rt.stderr,
+      },
+      {
+        name: o.name,
+        namespace: conn.namespace,
+        ttlMs: o.ttlMs,
+        timeoutMs: o.timeoutMs,
+        killAfterMs: o.killAfterMs,
+        reason: o.reason,
+        labels: o.labels,
+        ...(owner === undefined ? {} : { owner }),
+        command: o.command,
+      },
+    );
   },
 });

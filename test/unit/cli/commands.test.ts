@@ -343,10 +343,4 @@ describe('commands that never touch the cluster', () => {
       assert.deepEqual(h.connects, []);
     }
   });
-
-  it('run is registered but not built yet', async () => {
-    const result = await run(harness(['run', 'x', '--', 'true']));
-    expectError(result, CmlockError, ExitCode.error);
-    assert.equal((result.error as Error).message, 'run: not implemented yet');
-  });
 });

@@ -5,7 +5,16 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { configMap, FakeApiServer, sendJson, tempDir, writeKubeconfig } from '../kube/fake-server.ts';
+import type { ServerResponse } from 'node:http';
+import {
+  configMap,
+  FakeApiServer,
+  sendJson,
+  sendStatus,
+  tempDir,
+  writeKubeconfig,
+  type Recorded,
+} from '../kube/fake-server.ts';
 
 const MAIN = resolve(import.meta.dirname, '../../../src/main.ts');
 
@@ -35,6 +44,40 @@ function cmlock(
   });
 }
 
+type Stored = { metadata: Record<string, unknown> } & Record<string, unknown>;
+/** Free locks (every name but db-migrate): create, read and delete, enough for `run` to take and give one back. */
+const locks = new Map<string, Stored>();
+let revision = 200;
+
+function lockStore(req: Recorded, res: ServerResponse): boolean {
+  const m = /^\/api\/v1\/namespaces\/default\/configmaps(?:\/([^/]+))?$/.exec(req.path);
+  if (m === null) return false;
+  const name = m[1];
+  if (req.method === 'POST' && name === undefined) {
+    const body = JSON.parse(req.body) as Stored;
+    const created = String(body.metadata['name']);
+    const meta = { namespace: 'default', uid: `uid-${created}`, creationTimestamp: new Date().toISOString() };
+    body.metadata = { ...body.metadata, ...meta, resourceVersion: String(++revision) };
+    locks.set(created, body);
+    sendJson(res, 201, body);
+    return true;
+  }
+  const lock = name === undefined ? undefined : locks.get(name);
+  if (name === undefined || lock === undefined) return false;
+  if (req.method === 'GET') sendJson(res, 200, lock);
+  else if (req.method === 'DELETE') {
+    locks.delete(name);
+    sendJson(res, 200, { kind: 'Status', status: 'Success' });
+  } else return false;
+  return true;
+}
+
+/** A CMD (node) that says "ready" on stderr, and on each signal prints it; exits with `code` after `count`. */
+function trappingCmd(signal: NodeJS.Signals, code: number, count = 1): string[] {
+  const script = `let n = 0; process.on('${signal}', () => { console.log('got ${signal}'); console.error('handled'); if (++n === ${count}) process.exit(${code}); }); console.error('ready'); setInterval(() => {}, 1000);`;
+  return [process.execPath, '-e', script];
+}
+
 describe('main', { concurrency: true }, () => {
   let dir = '';
   let server: FakeApiServer;
@@ -44,14 +87,17 @@ describe('main', { concurrency: true }, () => {
     dir = tempDir();
     const expiresAt = String(Math.floor(Date.now() / 1000) + 3600);
     server = await FakeApiServer.start((req, res) => {
-      if (req.query.get('watch') === 'true') {
+      if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') {
         res.writeHead(200, { 'content-type': 'application/json' }); // and never a word more
         return;
       }
-      if (req.method === 'GET' && req.path.endsWith('/configmaps/db-migrate')) {
-        sendJson(res, 200, configMap('db-migrate', { data: { holderIdentity: 'bob@h2', expiresAt } }));
+      if (req.path.endsWith('/configmaps/db-migrate') || (req.method === 'POST' && req.body.includes('"db-migrate"'))) {
+        if (req.method === 'GET') {
+          sendJson(res, 200, configMap('db-migrate', { data: { holderIdentity: 'bob@h2', expiresAt } }));
+        } else sendStatus(res, 409, 'AlreadyExists', 'configmaps "db-migrate" already exists');
         return;
       }
+      if (lockStore(req, res)) return;
       sendJson(res, 404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' });
     });
     env = { HOME: dir, KUBECONFIG: writeKubeconfig(dir, { server: server.url, token: 't' }) };
@@ -120,4 +166,55 @@ describe('main', { concurrency: true }, () => {
       assert.doesNotMatch(r.stderr, /error:/);
     });
   }
+
+  for (const [signal, code] of [
+    ['SIGTERM', 7],
+    ['SIGINT', 8],
+    ['SIGHUP', 9],
+  ] as const) {
+    it(`run: ${signal} goes to CMD, not to cmlock; CMD's code, the lock released`, async () => {
+      const name = `run-${signal.toLowerCase()}`;
+      let sent = false;
+      const r = await cmlock(['run', name, '--', ...trappingCmd(signal, code)], env, (stderr, kill) => {
+        if (!sent && stderr.includes('ready')) {
+          sent = true;
+          kill(signal);
+        }
+      });
+      assert.equal(r.code, code, r.stderr);
+      assert.equal(r.stdout, `got ${signal}\n`);
+      assert.equal(r.stderr, 'ready\nhandled\n');
+      assert.equal(locks.has(name), false, 'released');
+    });
+  }
+
+  it('run: a second SIGINT is forwarded too, not "interrupted again"', async () => {
+    let sent = 0;
+    const r = await cmlock(['run', 'run-twice', '--', ...trappingCmd('SIGINT', 3, 2)], env, (stderr, kill) => {
+      // The first once CMD is ready, the second once CMD has handled the first.
+      const wanted = stderr.includes('handled') ? 2 : stderr.includes('ready') ? 1 : 0;
+      for (; sent < wanted; sent++) kill('SIGINT');
+    });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, 'got SIGINT\ngot SIGINT\n');
+    assert.doesNotMatch(r.stderr, /error:/);
+  });
+
+  it('run: SIGINT while waiting for the lock ends it quietly with 130; CMD never runs', async () => {
+    let sent = false;
+    const r = await cmlock(
+      ['run', 'db-migrate', '--', process.execPath, '-e', 'console.log("ran")'],
+      env,
+      (stderr, kill) => {
+        if (!sent && stderr.includes('waiting for lock "db-migrate"')) {
+          sent = true;
+          kill('SIGINT');
+        }
+      },
+    );
+    assert.ok(sent, r.stderr);
+    assert.equal(r.code, 130);
+    assert.equal(r.stdout, '');
+    assert.doesNotMatch(r.stderr, /error:/);
+  });
 });
