@@ -11,7 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { clusterDir } from '../../scripts/cluster-lib.ts';
-import { clusterState, collect, kubectl, kubectlOk, pluginDir, testNamespace, uniqueName } from './harness.ts';
+import {
+  clusterState,
+  collect,
+  eventually,
+  kubectl,
+  kubectlOk,
+  pluginDir,
+  testNamespace,
+  uniqueName,
+} from './harness.ts';
 import { show, type ConfigMapJson, type LockJson } from './lock-helpers.ts';
 import { startCmlock, stderrMatches } from './run-helpers.ts';
 
@@ -156,9 +165,15 @@ test(
     assert.equal(after.data?.['holderIdentity'], 'next@e2e');
     assert.equal(after.metadata.ownerReferences, undefined, 'the new holder is not tied to the deleted Pod');
 
-    // The Pod's token was bound to the Pod: with the Pod gone, it no longer works.
-    const dead = await inPod(p, ['ls']);
-    assert.equal(dead.code, 1, show(dead));
+    // The Pod's token was bound to the Pod: with the Pod gone, it stops working. The API server checks the
+    // Pod through a cache, so give it a moment rather than expecting the very next request to be refused.
+    let dead = await inPod(p, ['ls']);
+    await eventually(
+      async () => (dead = await inPod(p, ['ls'])).code === 1,
+      30_000,
+      "the deleted Pod's bound token is refused",
+    );
+    assert.match(dead.stderr, /^error: /m, show(dead));
     await kubectl(['-n', ns, 'delete', 'configmap', name, '--ignore-not-found']);
   },
 );
