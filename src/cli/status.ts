@@ -24,7 +24,8 @@ export function statusReporter(rt: Runtime, serverNow: () => number): StatusRepo
       if (stopped) return;
       const line = waitStatusLine(status, serverNow(), status.waitedMs);
       if (rt.stderr.isTTY) {
-        const width = rt.stderr.columns ?? 80;
+        // A terminal that reports no size (0 columns: some ptys, `script`) gets 80.
+        const width = rt.stderr.columns || 80;
         rt.stderr.write(`${CLEAR_LINE}${line.slice(0, Math.max(width - 1, 20))}`);
         drawn = true;
         return;
