@@ -4,9 +4,9 @@
 // server stamps renewTime with (the control plane runs here too).
 
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { kubeconfigThroughProxy, startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import {
@@ -63,8 +63,11 @@ export async function stderrMatches(p: Started, pattern: RegExp, timeoutMs = 30_
   );
 }
 
+/** A directory for the files a CMD writes; removed after the test. */
 export function tempDir(t: TestContext): string {
-  return mkdtempSync(join(tmpdir(), `cmlock-${t.name.replace(/\W+/g, '-').slice(0, 40)}-`));
+  const dir = mkdtempSync(join(tmpdir(), `cmlock-${t.name.replace(/\W+/g, '-').slice(0, 40)}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 export async function fileAppears(path: string, timeoutMs = 30_000): Promise<string> {
@@ -198,5 +201,7 @@ export async function proxiedCluster(t: TestContext): Promise<{ proxy: FaultProx
   const url = new URL(clusterState().server);
   const proxy = await startFaultProxy({ host: url.hostname, port: Number(url.port) });
   t.after(() => proxy.close());
-  return { proxy, env: { KUBECONFIG: kubeconfigThroughProxy(clusterKubeconfig(), proxy.port) } };
+  const kubeconfig = kubeconfigThroughProxy(clusterKubeconfig(), proxy.port);
+  t.after(() => rmSync(dirname(kubeconfig), { recursive: true, force: true }));
+  return { proxy, env: { KUBECONFIG: kubeconfig } };
 }
