@@ -25,7 +25,8 @@ if (args.includes('--binary')) {
 }
 process.stderr.write(`e2e: testing ${process.env.CMLOCK_PLUGIN_DIR ?? join(repoRoot, 'bin')}/kubectl-cmlock\n`);
 const { started } = await startCluster();
-// Tests that stop or restart the API server live in test/e2e/serial/ and run alone, after the others.
+// Tests that stop or restart the API server, and the 500-process stress test (which would starve the timing
+// bounds of anything beside it), live in test/e2e/serial/ and run alone, after the others.
 const phases = files.length
   ? [{ files, concurrency: 1 }]
   : [

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cmlock, testNamespace, uniqueName } from './harness.ts';
-import { readIfExists, seconds, serverLock, tempDir } from './run-helpers.ts';
+import { cmlock, testNamespace, uniqueName } from '../harness.ts';
+import { readIfExists, seconds, serverLock, tempDir } from '../run-helpers.ts';
 
 const PROCESSES = 20;
 const ROUNDS = 25;
