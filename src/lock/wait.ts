@@ -83,8 +83,9 @@ export function waitForChange(
     if (signal?.aborted) return fail(cancelledError(signal));
     signal?.addEventListener('abort', () => fail(cancelledError(signal)), { once: true, signal: done.signal });
     if (deadlineMono !== undefined) {
-      const timedOut = () =>
-        fail(new HeldError(timedOutMessage(name, deadlineMono - startedMono, latest, serverClock.now())));
+      // Monotonic times are fractional; their difference is the whole-millisecond timeout give or take 1e-12.
+      const timeoutMs = Math.round(deadlineMono - startedMono);
+      const timedOut = () => fail(new HeldError(timedOutMessage(name, timeoutMs, latest, serverClock.now())));
       if (clock.now() >= deadlineMono) return timedOut();
       after(deadlineMono - clock.now(), timedOut);
     }

@@ -98,7 +98,7 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
       const attempt = new AbortController();
       const signal = AbortSignal.any([stopper.signal, attempt.signal]);
       clock.sleep(Math.max(0, attemptMs), signal).then(
-        () => attempt.abort(new RenewTimeout(`no answer within ${formatDuration(attemptMs)}`)),
+        () => attempt.abort(new RenewTimeout(`no answer within ${formatDuration(Math.round(attemptMs))}`)),
         () => {},
       );
       inFlight = true;

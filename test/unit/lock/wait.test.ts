@@ -158,6 +158,20 @@ describe('waitForChange', () => {
     assert.match(got.error.message, /^timed out after 3s waiting for lock "db-migrate" \(held by bob@host2 /);
   });
 
+  test('the timeout is reported as given, though monotonic times are fractional', async () => {
+    // performance.now() is fractional: (7200.0137 + 1000) - 7200.0137 is 999.9999999999991, which once printed as
+    // "1000ms" (CI, lock-rbac.test.ts). The clock is past this deadline, so it times out at once.
+    const f = fixture();
+    f.store.script(expectCall.watch(['hang']));
+    const started = 7200.0137;
+    const got = await outcome(
+      f.clock,
+      waitForChange(f.ctx, 'db-migrate', held(), started + 1000, undefined, { startedMono: started }),
+    );
+    assert.ok(got.error instanceof HeldError);
+    assert.match(got.error.message, /^timed out after 1s waiting for lock "db-migrate" /);
+  });
+
   test('abort rejects with CancelledError and closes the watch', async () => {
     const f = fixture();
     const controller = new AbortController();
