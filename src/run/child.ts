@@ -1,9 +1,10 @@
 // Starting CMD for `run`: no shell, arguments exactly as given, stdio inherited, in a session and process group of
 // its own so that the whole tree it starts can be signalled at once. Injected into runLocked so unit tests can
-// use a scripted child.
+// use a scripted child. A watchdog (watchdog.ts) stops the group should cmlock itself die without doing so.
 
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { startWatchdog } from './watchdog.ts';
 
 export interface ChildExit {
   /** Exit code, or null when the child died of a signal. */
@@ -20,6 +21,16 @@ export interface RunningChild {
    * Returns false when the group no longer exists.
    */
   signalGroup(signal: NodeJS.Signals | 0): boolean;
+  /**
+   * cmlock is done with CMD (it exited, or was stopped): from now on cmlock's own death does not concern CMD's
+   * group. Until then, cmlock dying (even by SIGKILL) gets the group SIGTERM, then SIGKILL after killAfter.
+   */
+  disown(): Promise<void>;
+}
+
+export interface StartChildOptions {
+  /** The grace between SIGTERM and SIGKILL should cmlock die while CMD runs. */
+  killAfterMs: number;
 }
 
 /**
@@ -30,9 +41,10 @@ export type StartChild = (
   file: string,
   args: readonly string[],
   env: Readonly<Record<string, string>>,
+  options: StartChildOptions,
 ) => Promise<RunningChild>;
 
-export const startChildProcess: StartChild = (file, args, env) =>
+export const startChildProcess: StartChild = (file, args, env, options) =>
   new Promise<RunningChild>((resolve, reject) => {
     // detached: libuv calls setsid(), so the child leads a new session and process group (pgid = pid).
     const child = spawn(file, [...args], { env, stdio: 'inherit', detached: true, shell: false });
@@ -49,7 +61,13 @@ export const startChildProcess: StartChild = (file, args, env) =>
       child.off('error', reject);
       // Later 'error' events (there are none without child.kill/IPC) must not crash the process.
       child.on('error', () => {});
-      resolve({ pid, exited, signalGroup: (signal) => signalProcessGroup(pid, signal) });
+      const watchdog = startWatchdog(pid, options.killAfterMs);
+      resolve({
+        pid,
+        exited,
+        signalGroup: (signal) => signalProcessGroup(pid, signal),
+        disown: () => watchdog.standDown(),
+      });
     });
   });
 

@@ -169,7 +169,9 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
       leaseStartMono: acquired.leaseStartMono,
     });
     try {
-      child = await deps.spawn(file, args, childEnv(deps.env, options, ctx, acquired));
+      child = await deps.spawn(file, args, childEnv(deps.env, options, ctx, acquired), {
+        killAfterMs: timings.killAfterMs,
+      });
     } catch (err) {
       await keeper.stop();
       const failure = startFailure(err);
@@ -187,6 +189,7 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
       keeper.lost.then((lost) => ({ kind: 'lost', lost }) as const),
     ]);
     if (outcome.kind === 'exited') {
+      await running.disown();
       await keeper.stop();
       phase = 'releasing';
       await release(keeper.leaseStart(), false);
@@ -194,6 +197,7 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
     }
 
     await stopChild(running, outcome.lost, timings.killAfterMs, clock);
+    await running.disown();
     say(`error: lost lock "${name}": ${printable(outcome.lost.why)}; stopped ${displayArg(file)}`);
     await keeper.stop();
     phase = 'releasing';
@@ -203,6 +207,7 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
     if (outcome.lost.kind === 'deadline') await release(keeper.leaseStart(), true, 2_000);
     return ExitCode.lost;
   } finally {
+    await child?.disown();
     for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
   }
 }

@@ -41,7 +41,8 @@ export const runCommand = defineCommand<RunCommandOptions>({
     'The lease (--ttl, 1m by default, where a lock taken by hand with acquire gets 1h) is renewed every third of ' +
     'it. If no renewal succeeds for two thirds of it (less when --kill-after is long), or someone else took the ' +
     'lock, CMD gets SIGTERM, then SIGKILL after --kill-after, all before the lease can run out for anyone else, ' +
-    'and the exit code is 6. Each run holds the lock under an identity of its own, so two runs exclude each ' +
+    'and the exit code is 6. Should cmlock itself be killed, a watchdog gives CMD the same SIGTERM and SIGKILL. ' +
+    'Each run holds the lock under an identity of its own, so two runs exclude each ' +
     'other even for the same user on the same host.',
   examples: [
     {

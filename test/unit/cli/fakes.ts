@@ -261,6 +261,7 @@ const exitsAtOnce: StartChild = async () => ({
   pid: 4343,
   exited: Promise.resolve({ code: 0, signal: null }),
   signalGroup: () => false,
+  disown: () => Promise.resolve(),
 });
 
 export function harness(argv: readonly string[], options: HarnessOptions = {}): Harness {
@@ -281,9 +282,9 @@ export function harness(argv: readonly string[], options: HarnessOptions = {}): 
     stderr,
     signal: abort.signal,
     signals,
-    spawn: (file, args, env) => {
+    spawn: (file, args, env, opts) => {
       spawned.push({ file, args, env });
-      return spawn(file, args, env);
+      return spawn(file, args, env, opts);
     },
     connect: async (o) => {
       connects.push(o);

@@ -32,8 +32,8 @@ function recordingSpawn(t: TestContext): { spawn: typeof startChildProcess; chil
   });
   return {
     children,
-    spawn: async (file, args, env) => {
-      const child = await startChildProcess(file, args, env);
+    spawn: async (file, args, env, opts) => {
+      const child = await startChildProcess(file, args, env, opts);
       children.push(child);
       return child;
     },

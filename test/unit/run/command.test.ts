@@ -23,6 +23,9 @@ class ScriptedChild implements RunningChild {
     this.signals.push(signal);
     return true;
   }
+  disown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 function withChild(): { spawn: StartChild; child: () => ScriptedChild | undefined } {

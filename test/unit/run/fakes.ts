@@ -12,7 +12,7 @@ import type {
   RenewOptions,
 } from '../../../src/lock/api.ts';
 import type { LockStore } from '../../../src/lock/store.ts';
-import type { ChildExit, RunningChild, StartChild } from '../../../src/run/child.ts';
+import type { ChildExit, RunningChild, StartChild, StartChildOptions } from '../../../src/run/child.ts';
 import type { ForwardedSignal, LockFunctions, RunDeps, RunOptions, SignalSource } from '../../../src/run/run.ts';
 
 /** Lets promise chains and I/O callbacks run (no time passes on the fake clock). */
@@ -176,6 +176,8 @@ export class FakeChild implements RunningChild {
   stragglers = 0;
   exit: (exit: ChildExit) => void = () => {};
   alive = true;
+  /** When runLocked said it was done with CMD (the watchdog stands down). */
+  disownedAt: number | undefined;
   readonly #clock: FakeClock;
 
   constructor(clock: FakeClock) {
@@ -200,6 +202,11 @@ export class FakeChild implements RunningChild {
       this.exit({ code: null, signal: 'SIGTERM' });
     }
     return true;
+  }
+
+  disown(): Promise<void> {
+    this.disownedAt ??= this.#clock.now();
+    return Promise.resolve();
   }
 }
 
@@ -229,6 +236,7 @@ export interface Started {
   file: string;
   args: readonly string[];
   env: Readonly<Record<string, string>>;
+  options: StartChildOptions;
   at: number;
 }
 
@@ -251,8 +259,8 @@ export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): 
   const stderr: string[] = [];
   const started: Started[] = [];
   const children: FakeChild[] = [];
-  const fakeSpawn: StartChild = async (file, args, env) => {
-    started.push({ file, args, env, at: clock.now() });
+  const fakeSpawn: StartChild = async (file, args, env, options) => {
+    started.push({ file, args, env, options, at: clock.now() });
     const child = new FakeChild(clock);
     children.push(child);
     return child;
@@ -267,9 +275,9 @@ export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): 
     ctx,
     clock,
     spawn: spawn
-      ? async (file, args, env) => {
-          started.push({ file, args, env, at: clock.now() });
-          return spawn(file, args, env);
+      ? async (file, args, env, opts) => {
+          started.push({ file, args, env, options: opts, at: clock.now() });
+          return spawn(file, args, env, opts);
         }
       : fakeSpawn,
     env: { PATH: process.env.PATH, HOME: '/home/alice', UNSET: undefined },

@@ -65,11 +65,14 @@ describe('runLocked: normal life', () => {
       CMLOCK_FENCE: '17',
     });
     assert.equal(h.lock.of('release').length, 0, 'nothing released while CMD runs');
+    assert.equal(child.disownedAt, undefined, "the watchdog guards CMD's group while it runs");
+    assert.equal(h.started[0]?.options.killAfterMs, 10_000, 'the watchdog has the kill grace');
 
     child.exit({ code: 42, signal: null });
     assert.equal(await result, 42);
     const releases = h.lock.of('release');
     assert.equal(releases.length, 1);
+    assert.ok(child.disownedAt !== undefined && child.disownedAt <= (releases[0]?.at ?? -1), 'disowned, then released');
     assert.deepEqual(
       { ...releases[0]?.opts, signal: undefined },
       { name: 'db', force: false, ignoreNotFound: false, signal: undefined },
@@ -249,6 +252,7 @@ describe('runLocked: lost lock', () => {
     // The lock may still be ours on the server (a renewal applied, its answer lost): given back, quietly.
     assert.equal(h.lock.of('release').length, 1);
     assert.ok((h.lock.of('release')[0]?.at ?? 0) >= L + 50_000, 'released only after CMD was killed');
+    assert.ok((child.disownedAt ?? 0) >= L + 50_000, 'the watchdog stood down only once CMD was stopped');
     assert.equal(h.signals.installed, 0);
   });
 
