@@ -43,18 +43,42 @@ export async function connect(
   };
 }
 
-function podFromEnv(rt: Runtime): { name: string; namespace: string } | undefined {
+export interface ThisPod {
+  name: string;
+  namespace: string;
+  /** Where the name came from, for warnings. */
+  from: string;
+}
+
+/**
+ * The Pod this process runs in: $POD_NAME and $POD_NAMESPACE (the downward API); else, under the in-cluster
+ * config, the hostname (Kubernetes sets it to the Pod's name unless the Pod spec sets one) in the service
+ * account's namespace. Undefined outside a Pod.
+ */
+export function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'podNamespace'>): ThisPod | undefined {
   const name = rt.env['POD_NAME'];
   const namespace = rt.env['POD_NAMESPACE'];
-  return name && namespace ? { name, namespace } : undefined;
+  if (name && namespace) return { name, namespace, from: '$POD_NAME' };
+  if (!session.inCluster || session.podNamespace === undefined) return undefined;
+  const pod = { name: name || rt.hostname(), namespace: namespace || session.podNamespace };
+  if (!isPodName(pod.name)) return undefined;
+  return { ...pod, from: name ? '$POD_NAME' : 'the hostname' };
+}
+
+function isPodName(name: string): boolean {
+  try {
+    podName(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** --identity, else $CMLOCK_IDENTITY, else pod/NAMESPACE/NAME inside a Pod, else USER@HOST. */
-export function resolveIdentity(rt: Runtime, flag: string | undefined): string {
+export function resolveIdentity(rt: Runtime, flag: string | undefined, pod: ThisPod | undefined): string {
   if (flag !== undefined) return validIdentity(flag, '--identity');
   const fromEnv = rt.env['CMLOCK_IDENTITY'];
   if (fromEnv !== undefined && fromEnv !== '') return validIdentity(fromEnv, 'CMLOCK_IDENTITY');
-  const pod = podFromEnv(rt);
   if (pod !== undefined) return `pod/${pod.namespace}/${pod.name}`;
   return `${rt.username()}@${rt.hostname()}`;
 }
@@ -66,7 +90,10 @@ export async function resolveHolder(
   identityFlag: string | undefined,
   withUser: boolean,
 ): Promise<Holder> {
-  const holder: Holder = { identity: resolveIdentity(rt, identityFlag), host: rt.hostname() };
+  const holder: Holder = {
+    identity: resolveIdentity(rt, identityFlag, thisPod(rt, conn.session)),
+    host: rt.hostname(),
+  };
   if (withUser) {
     const user = await conn.session.whoAmI(rt.signal);
     if (user !== undefined) holder.user = user;
@@ -75,10 +102,10 @@ export async function resolveHolder(
 }
 
 /** The holder for commands that only read (ls, describe, wait): never fails on a bad $CMLOCK_IDENTITY. */
-export function observer(rt: Runtime): Holder {
+export function observer(rt: Runtime, conn: Connection): Holder {
   let identity: string;
   try {
-    identity = resolveIdentity(rt, undefined);
+    identity = resolveIdentity(rt, undefined, thisPod(rt, conn.session));
   } catch {
     identity = `${rt.username()}@${rt.hostname()}`;
   }
@@ -144,13 +171,16 @@ export async function resolveOwner(
       return podOwner(choice.name, uid);
     }
     case 'auto': {
-      const pod = podFromEnv(rt);
+      const pod = thisPod(rt, conn.session);
       if (pod === undefined) return undefined;
       if (pod.namespace !== conn.namespace) return undefined; // cannot cross namespaces; the lock simply has no owner
       try {
         const uid = await conn.session.getPodUid(pod.namespace, pod.name, rt.signal);
         if (uid !== undefined) return podOwner(pod.name, uid);
-        rt.stderr.write(`warning: pod "${pod.name}" (from $POD_NAME) not found; the lock is not tied to a Pod\n`);
+        const hint = pod.from === '$POD_NAME' ? '' : '; set POD_NAME and POD_NAMESPACE from the downward API';
+        rt.stderr.write(
+          `warning: pod "${pod.name}" (from ${pod.from}) not found; the lock is not tied to a Pod${hint}\n`,
+        );
       } catch (err) {
         if (rt.signal.aborted) throw err;
         const why = err instanceof Error ? err.message : String(err);

@@ -33,6 +33,7 @@ class Session implements KubeSession {
   readonly namespace: string;
   readonly server: string;
   readonly inCluster: boolean;
+  readonly podNamespace: string | undefined;
   readonly #config: ResolvedConfig;
   readonly #client: KubeClient;
   #user: Promise<string | undefined> | undefined;
@@ -44,6 +45,7 @@ class Session implements KubeSession {
     this.namespace = config.namespace;
     this.server = config.server;
     this.inCluster = config.inCluster;
+    this.podNamespace = config.podNamespace;
   }
 
   store(namespace?: string): LockStore {

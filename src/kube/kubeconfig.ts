@@ -30,6 +30,8 @@ export interface ResolvedConfig {
   /** Safe to print: no userinfo, query or fragment. */
   server: string;
   inCluster: boolean;
+  /** Under the in-cluster config: the Pod's namespace, from the service account's namespace file. */
+  podNamespace?: string;
   /** Every context name in the merged config, sorted. */
   contexts: string[];
   /** Tokens, passwords and keys found in the config, for the redactor. */
@@ -325,6 +327,7 @@ function inClusterConfig(options: ResolveOptions, saDir: string): ResolvedConfig
     namespace: options.namespace ?? podNamespace ?? 'default',
     server: safeServer(server),
     inCluster: true,
+    podNamespace,
     contexts: [],
     secrets: [],
     refreshableCredentials: false,

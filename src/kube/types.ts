@@ -27,6 +27,8 @@ export interface KubeSession {
   readonly server: string;
   /** True when the in-cluster service-account configuration is in use. */
   readonly inCluster: boolean;
+  /** Under the in-cluster config: the Pod's namespace (the service account's namespace file). */
+  readonly podNamespace: string | undefined;
   /** A LockStore for `namespace` (default: the session's); '' with allNamespaces lists everywhere. */
   store(namespace?: string): LockStore;
   /** The authenticated user from SelfSubjectReview, or undefined when the server does not say. */

@@ -97,12 +97,14 @@ async function fakePod(ns: string): Promise<FakePod> {
  * Runs `kubectl-cmlock ARGS` directly (no kubectl inside a Pod) in a private mount namespace where /var/run is
  * the fake Pod's run directory. The environment is exactly `env`: no KUBECONFIG.
  */
-function inPod(p: FakePod, args: string[]) {
-  const script = 'mount --bind "$1" /var/run && shift && exec kubectl-cmlock "$@"';
-  const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', p.runDir, ...args], {
-    env: p.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+function inPod(p: FakePod, args: string[], env: Record<string, string> = p.env) {
+  // A private UTS namespace too: the hostname is the Pod's name, as the kubelet sets it.
+  const script = 'mount --bind "$1" /var/run && hostname "$2" && shift 2 && exec kubectl-cmlock "$@"';
+  const child = spawn(
+    'unshare',
+    ['-m', '-u', '--propagation', 'private', 'sh', '-c', script, 'sh', p.runDir, p.pod, ...args],
+    { env, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   return collect(child, 60_000);
 }
 
@@ -175,5 +177,35 @@ test(
     );
     assert.match(dead.stderr, /^error: /m, show(dead));
     await kubectl(['-n', ns, 'delete', 'configmap', name, '--ignore-not-found']);
+  },
+);
+
+test(
+  'in a Pod without POD_NAME: the hostname names the Pod, in the service account namespace; its deletion frees the lock',
+  {
+    skip: canUnshare() ? false : 'needs root on Linux for unshare -m -u',
+  },
+  async (t) => {
+    const ns = await testNamespace(t, 'inpodh');
+    const p = await fakePod(ns);
+    const name = uniqueName('hostname');
+    // No downward API in this Pod spec.
+    const env = Object.fromEntries(Object.entries(p.env).filter(([k]) => k !== 'POD_NAME' && k !== 'POD_NAMESPACE'));
+
+    const took = await inPod(p, ['acquire', name, '-o', 'json'], env);
+    assert.equal(took.code, 0, show(took));
+    assert.equal(took.stderr, '', 'no warning: the Pod was found');
+    const lock = JSON.parse(took.stdout) as LockJson;
+    assert.equal(lock.holder, `pod/${ns}/${p.pod}`);
+    assert.equal(lock.owner, `pod/${p.pod}`);
+    const cm = JSON.parse(await kubectlOk(['-n', ns, 'get', 'configmap', name, '-o', 'json'])) as ConfigMapJson;
+    assert.equal(cm.metadata.ownerReferences?.[0]?.uid, p.uid);
+
+    await kubectlOk(['-n', ns, 'delete', 'pod', p.pod, '--wait=true']);
+    await eventually(
+      async () => (await kubectl(['-n', ns, 'get', 'configmap', name])).code !== 0,
+      30_000,
+      'the garbage collector deletes the lock of the deleted Pod',
+    );
   },
 );

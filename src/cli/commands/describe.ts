@@ -44,7 +44,7 @@ export const describeCommand = defineCommand<DescribeCommandOptions>({
 
   async run(rt, global, o) {
     const conn = await connect(rt, global);
-    const lock = await describe(conn.lockContext(observer(rt)), o.name, rt.signal);
+    const lock = await describe(conn.lockContext(observer(rt, conn)), o.name, rt.signal);
     rt.stdout.write(o.output === undefined ? renderDescribe(lock, conn.serverNow()) : renderLock(lock, o.output));
     return 0;
   },

@@ -80,7 +80,7 @@ export const lsCommand = defineCommand<LsCommandOptions>({
   async run(rt, global, o) {
     const conn = await connect(rt, global, { allNamespaces: o.allNamespaces });
     if (o.watch) return watch(rt, conn, o);
-    const locks = await list(conn.lockContext(observer(rt)), {
+    const locks = await list(conn.lockContext(observer(rt, conn)), {
       labelSelector: o.selector,
       allNamespaces: o.allNamespaces,
       signal: rt.signal,
@@ -114,7 +114,7 @@ async function watch(rt: Runtime, conn: Connection, o: LsCommandOptions): Promis
     noHeaders: o.noHeaders,
   });
   return watchLocks(
-    conn.lockContext(observer(rt)),
+    conn.lockContext(observer(rt, conn)),
     { labelSelector: o.selector, allNamespaces: o.allNamespaces, signal: rt.signal },
     {
       listed(locks, now) {

@@ -49,7 +49,7 @@ export const waitCommand = defineCommand<WaitCommandOptions>({
   async run(rt, global, o) {
     const conn = await connect(rt, global);
     const status = statusReporter(rt, () => conn.serverNow());
-    const ctx = conn.lockContext(observer(rt), (s) => status.update(s));
+    const ctx = conn.lockContext(observer(rt, conn), (s) => status.update(s));
     await waitUntilFree(ctx, { name: o.name, timeoutMs: o.timeoutMs, signal: rt.signal }).finally(() => status.stop());
     return 0;
   },

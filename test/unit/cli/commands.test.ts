@@ -173,6 +173,35 @@ describe('acquire', () => {
     assert.match(h.stderr.text, /^warning: pod "gone" \(from \$POD_NAME\) not found; the lock is not tied to a Pod\n$/);
   });
 
+  it('in a Pod without the downward-API env: the hostname is the Pod name, in the service account namespace', async () => {
+    // Kubernetes sets a Pod's hostname to its name; the fake runtime's hostname is "host1".
+    const h = harness(['acquire', 'db-migrate', '-o', 'json'], {
+      podNamespace: 'team-a',
+      pods: { 'team-a/host1': 'uid-h' },
+    });
+    assert.deepEqual(await run(h), { code: 0 });
+    const lock = JSON.parse(h.stdout.text) as LockView;
+    assert.equal(lock.holder, 'pod/team-a/host1');
+    assert.equal(h.store.locks.get('db-migrate')?.ownerReferences[0]?.uid, 'uid-h');
+    assert.equal(h.stderr.text, '');
+
+    // A hostname that is not the Pod's name (spec.hostname): a warning that says how to fix it.
+    const other = next(h, ['acquire', 'other'], { podNamespace: 'team-a' });
+    assert.deepEqual(await run(other), { code: 0 });
+    assert.equal(
+      other.stderr.text,
+      'warning: pod "host1" (from the hostname) not found; the lock is not tied to a Pod; ' +
+        'set POD_NAME and POD_NAMESPACE from the downward API\n',
+    );
+  });
+
+  it('outside a Pod, the hostname is only part of the identity', async () => {
+    const h = harness(['acquire', 'db-migrate', '-o', 'json'], { pods: { 'team-a/host1': 'uid-h' } });
+    assert.deepEqual(await run(h), { code: 0 });
+    assert.match((JSON.parse(h.stdout.text) as LockView).holder, /@host1$/);
+    assert.deepEqual(h.store.locks.get('db-migrate')?.ownerReferences, []);
+  });
+
   it('--owner pod/NAME: the real UID; a missing Pod is an error before anything is created', async () => {
     const h = harness(['acquire', 'a', '--owner', 'pod/web-0'], { pods: { 'team-a/web-0': 'uid-web-0' } });
     await run(h);

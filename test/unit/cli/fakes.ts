@@ -198,6 +198,8 @@ export interface FakeSessionOptions {
   namespace?: string;
   user?: string;
   pods?: Record<string, string>;
+  /** Run under the in-cluster config, the service account's namespace file saying this. */
+  podNamespace?: string;
 }
 
 export function fakeSession(store: MemoryStore, options: FakeSessionOptions = {}): KubeSession {
@@ -206,7 +208,8 @@ export function fakeSession(store: MemoryStore, options: FakeSessionOptions = {}
     contextName: 'test',
     namespace,
     server: 'https://127.0.0.1:6443',
-    inCluster: false,
+    inCluster: options.podNamespace !== undefined,
+    podNamespace: options.podNamespace,
     store: () => store,
     whoAmI: async () => options.user ?? 'alice',
     getPodUid: async (ns, name) => options.pods?.[`${ns}/${name}`],

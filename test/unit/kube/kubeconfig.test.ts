@@ -143,12 +143,17 @@ describe('kubeconfig resolution', () => {
     assert.equal(session.inCluster, true);
     assert.equal(session.server, 'https://10.0.0.1'); // the URL form drops the default port
     assert.equal(session.namespace, 'jobs');
-    assert.equal(connect(options({ env, namespace: 'x' }), { serviceAccountDir: sa }).namespace, 'x');
+    assert.equal(session.podNamespace, 'jobs');
+    const withFlag = connect(options({ env, namespace: 'x' }), { serviceAccountDir: sa });
+    assert.equal(withFlag.namespace, 'x');
+    assert.equal(withFlag.podNamespace, 'jobs', 'the Pod stays where it is when -n points elsewhere');
     const v6 = connect(options({ env: { ...env, KUBERNETES_SERVICE_HOST: 'fd00::1' } }), { serviceAccountDir: sa });
     assert.equal(v6.server, 'https://[fd00::1]');
     // A kubeconfig, when there is one, wins over the in-cluster account (as with kubectl).
     const file = writeKubeconfig(tempDir(), { server: 'https://k:1' });
-    assert.equal(connect(options({ env: { ...env, KUBECONFIG: file } }), { serviceAccountDir: sa }).inCluster, false);
+    const outside = connect(options({ env: { ...env, KUBECONFIG: file } }), { serviceAccountDir: sa });
+    assert.equal(outside.inCluster, false);
+    assert.equal(outside.podNamespace, undefined);
     // No token file: not in a Pod.
     assert.throws(() => connect(options({ env }), { serviceAccountDir: tempDir() }), /no kubeconfig found/);
   });
