@@ -20,7 +20,9 @@ import { bundleFile, nodeVersion, repoRoot } from './packaging/config.ts';
 import {
   deferPackages,
   fastStringWidth,
+  clientNodeTreeShaking,
   lightAssertForYargs,
+  slimUndici,
   stubOptionalRequires,
 } from './packaging/esbuild-plugins.ts';
 import { importedNames } from './packaging/imports.ts';
@@ -108,6 +110,8 @@ export async function bundle(opts: BundleOptions = {}): Promise<BundleResult> {
       stubOptionalRequires,
       fastStringWidth,
       lightAssertForYargs,
+      slimUndici,
+      clientNodeTreeShaking,
       ...(defer ? [deferPackages(deferred, fileOf)] : []),
     ],
   });
@@ -125,7 +129,7 @@ export async function bundle(opts: BundleOptions = {}): Promise<BundleResult> {
       ...common(minify),
       stdin: { contents: reexport, resolveDir: repoRoot, loader: 'js', sourcefile: `deferred:${pkg}` },
       outfile: file,
-      plugins: [stubOptionalRequires, fastStringWidth],
+      plugins: [stubOptionalRequires, fastStringWidth, slimUndici, clientNodeTreeShaking],
     });
     record(file, d.metafile);
     assets[key] = file;

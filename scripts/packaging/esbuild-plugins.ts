@@ -1,8 +1,18 @@
 // esbuild plugins that make the npm dependencies fit a Node single executable, and start faster in one.
 
-import { basename, relative } from 'node:path';
-import type { Plugin } from 'esbuild';
+import { basename, dirname, join, relative } from 'node:path';
+import type { OnResolveArgs, Plugin, PluginBuild, ResolveResult } from 'esbuild';
 import { repoRoot } from './config.ts';
+
+/**
+ * Resolves an import as esbuild would without the calling plugin; undefined when this is that inner resolve
+ * (pluginData.real stops the recursion).
+ */
+async function resolveAsUsual(b: PluginBuild, args: OnResolveArgs): Promise<ResolveResult | undefined> {
+  if ((args.pluginData as { real?: boolean } | undefined)?.real) return undefined;
+  const { importer, resolveDir, kind } = args;
+  return b.resolve(args.path, { importer, resolveDir, kind, pluginData: { real: true } });
+}
 
 /**
  * Optional native or peer modules that dependencies `require` inside try/catch (ws: bufferutil and
@@ -26,6 +36,17 @@ export const stubOptionalRequires: Plugin = {
   },
 };
 
+/** Sends imports matching `filter` to `namespace`, under the repo-relative path they would resolve to. */
+function divert(b: PluginBuild, filter: RegExp, namespace: string): void {
+  b.onResolve({ filter }, async (args) => {
+    const real = await resolveAsUsual(b, args);
+    if (real === undefined) return undefined;
+    if (real.errors.length) return { errors: real.errors };
+    // Relative: no absolute path of this checkout may reach the output (reproducible builds).
+    return { path: relative(repoRoot, real.path), namespace };
+  });
+}
+
 /**
  * Every copy of string-width (yargs, cliui and wrap-ansi each carry their own 7.x/8.x; cli-table3 has 4.x)
  * builds an `Intl.Segmenter` when its module loads: ~10-20 ms of ICU set-up each, a third of `--help`'s
@@ -36,22 +57,17 @@ export const stubOptionalRequires: Plugin = {
 export const fastStringWidth: Plugin = {
   name: 'fast-string-width',
   setup(b) {
-    b.onResolve({ filter: /^string-width$/ }, async (args) => {
-      if ((args.pluginData as { real?: boolean } | undefined)?.real) return undefined;
-      const { importer, resolveDir, kind } = args;
-      const real = await b.resolve(args.path, { importer, resolveDir, kind, pluginData: { real: true } });
-      if (real.errors.length) return { errors: real.errors };
-      // Relative: no absolute path of this checkout may reach the output (reproducible builds).
-      return { path: relative(repoRoot, real.path), namespace: 'cmlock-string-width' };
-    });
+    divert(b, /^string-width$/, 'cmlock-string-width');
     b.onLoad({ filter: /.*/, namespace: 'cmlock-string-width' }, (args) => ({
       loader: 'js',
       resolveDir: repoRoot,
       contents: `
-const printableAscii = /^[\\x20-\\x7e]*$/;
+const plainAscii = /^[\\x20-\\x7e\\n\\t]*$/;
+const controls = /[\\n\\t]/g;
 let real;
 module.exports = function stringWidth(string, options) {
-  if (typeof string === 'string' && printableAscii.test(string)) return string.length;
+  // Printable ASCII is one column a character; string-width counts newlines and tabs as zero.
+  if (typeof string === 'string' && plainAscii.test(string)) return string.length - (string.match(controls)?.length ?? 0);
   real ??= require(${JSON.stringify(`./${args.path}`)});
   return (real.default ?? real)(string, options);
 };
@@ -117,3 +133,46 @@ module.exports = load ? load(${JSON.stringify(key)}) : require(require('node:pat
     },
   };
 }
+
+/**
+ * client-node imports three names from undici (`fetch`, `Agent`, `ProxyAgent`), but undici's index loads
+ * all of it: mock agents, caches, cookies, WebSocket, EventSource, a SQLite cache store. Evaluating that is
+ * ~50 ms of every command that talks to the API server. client-node gets those three from undici's own
+ * modules instead; everything they need comes with them.
+ */
+export const slimUndici: Plugin = {
+  name: 'slim-undici',
+  setup(b) {
+    divert(b, /^undici$/, 'cmlock-slim-undici');
+    b.onLoad({ filter: /.*/, namespace: 'cmlock-slim-undici' }, (args) => ({
+      loader: 'js',
+      resolveDir: join(repoRoot, dirname(args.path)),
+      contents: `
+const { fetch } = require('./lib/web/fetch');
+exports.fetch = (input, init) => fetch(input, init);
+exports.Agent = require('./lib/dispatcher/agent');
+exports.ProxyAgent = require('./lib/dispatcher/proxy-agent');
+`,
+    }));
+  },
+};
+
+/**
+ * client-node's index re-exports every module it has (exec, attach, port-forward, cp, metrics, informers...),
+ * and its modules import ws, tar-fs, socks and more at their top level. esbuild must keep any module whose
+ * loading may have side effects, so all of that was evaluated on every call to the API server. None of those
+ * modules has a side effect we rely on (the one polyfill sets `File` for Node 18), so imports made by
+ * client-node are declared free of side effects: what src/ does not use is left out.
+ */
+export const clientNodeTreeShaking: Plugin = {
+  name: 'client-node-tree-shaking',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (!args.importer.includes('/node_modules/@kubernetes/client-node/')) return undefined;
+      if (args.path.startsWith('node:') || args.path === 'undici') return undefined;
+      const real = await resolveAsUsual(b, args);
+      if (real === undefined || real.errors.length || real.external || real.namespace !== 'file') return undefined;
+      return { path: real.path, sideEffects: false };
+    });
+  },
+};
