@@ -138,7 +138,8 @@ module.exports = load ? load(${JSON.stringify(key)}) : require(require('node:pat
  * client-node imports three names from undici (`fetch`, `Agent`, `ProxyAgent`), but undici's index loads
  * all of it: mock agents, caches, cookies, WebSocket, EventSource, a SQLite cache store. Evaluating that is
  * ~50 ms of every command that talks to the API server. client-node gets those three from undici's own
- * modules instead; everything they need comes with them.
+ * modules instead, with the one side effect of the index they rely on (test/e2e/proxy.test.ts goes through
+ * ProxyAgent).
  */
 export const slimUndici: Plugin = {
   name: 'slim-undici',
@@ -148,6 +149,8 @@ export const slimUndici: Plugin = {
       loader: 'js',
       resolveDir: join(repoRoot, dirname(args.path)),
       contents: `
+// As undici's index does: ProxyAgent tunnels with Dispatcher#connect, one of the API methods mixed in here.
+Object.assign(require('./lib/dispatcher/dispatcher').prototype, require('./lib/api'));
 const { fetch } = require('./lib/web/fetch');
 exports.fetch = (input, init) => fetch(input, init);
 exports.Agent = require('./lib/dispatcher/agent');

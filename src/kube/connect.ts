@@ -23,7 +23,7 @@ export function connect(options: ConnectOptions, tuning: Partial<Tuning> = {}): 
   );
   client.log(
     `using ${config.inCluster ? 'the in-cluster service account' : `context "${config.contextName}"`}, ` +
-      `server ${config.server}, namespace "${config.namespace}"`,
+      `server ${config.server}${config.proxy ? ` through proxy ${config.proxy}` : ''}, namespace "${config.namespace}"`,
   );
   return new Session(config, client);
 }

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import { proxyFromEnvironment } from './proxy-env.ts';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, UsageError } from '../errors.ts';
 
@@ -32,6 +33,8 @@ export interface ResolvedConfig {
   inCluster: boolean;
   /** Under the in-cluster config: the Pod's namespace, from the service account's namespace file. */
   podNamespace?: string;
+  /** The proxy in use, safe to print ("http://proxy:3128 from HTTPS_PROXY"), if any. */
+  proxy?: string;
   /** Every context name in the merged config, sorted. */
   contexts: string[];
   /** Tokens, passwords and keys found in the config, for the redactor. */
@@ -208,7 +211,7 @@ function fromKubeconfig(merged: Merged, options: ResolveOptions): ResolvedConfig
     throw new ConfigError(`context "${contextName}" refers to user "${userName}", which is not in the kubeconfig`);
   }
 
-  const cluster = toCluster(clusterName, rawCluster, contextName);
+  const { cluster, proxy, proxySecrets } = withProxy(toCluster(clusterName, rawCluster, contextName), options.env);
   const user = toUser(userName || 'anonymous', rawUser ?? {});
   const context: Context = {
     name: contextName,
@@ -216,16 +219,44 @@ function fromKubeconfig(merged: Merged, options: ResolveOptions): ResolvedConfig
     user: user.name,
     namespace: str(rawContext.namespace),
   };
-  const secrets = [...merged.users.values()].flatMap(userSecrets);
+  const secrets = [...merged.users.values()].flatMap(userSecrets).concat(proxySecrets);
   return {
     contextName,
     namespace: options.namespace ?? context.namespace ?? 'default',
     server: safeServer(cluster.server),
     inCluster: false,
+    proxy,
     contexts,
     secrets,
     refreshableCredentials: Boolean(user.exec || user.authProvider),
     newKubeConfig: () => makeKubeConfig(cluster, user, context),
+  };
+}
+
+/**
+ * The cluster with the proxy kubectl would use: its proxy-url, else HTTPS_PROXY/HTTP_PROXY unless NO_PROXY (or
+ * a loopback server) says otherwise. Proxy credentials go to the redactor.
+ */
+function withProxy(
+  cluster: Cluster,
+  env: ResolveOptions['env'],
+): { cluster: Cluster; proxy?: string; proxySecrets: string[] } {
+  if (cluster.proxyUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(cluster.proxyUrl);
+    } catch {
+      throw new ConfigError(`cluster "${cluster.name}" has an invalid proxy-url`);
+    }
+    const secrets = [url.password, url.username].filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    return { cluster, proxy: `${url.protocol}//${url.host} from the kubeconfig`, proxySecrets: secrets };
+  }
+  const found = proxyFromEnvironment(cluster.server, env);
+  if (found === undefined) return { cluster, proxySecrets: [] };
+  return {
+    cluster: { ...cluster, proxyUrl: found.url },
+    proxy: `${found.display} from ${found.from}`,
+    proxySecrets: found.secrets,
   };
 }
 
@@ -305,12 +336,10 @@ function inClusterConfig(options: ResolveOptions, saDir: string): ResolvedConfig
   } catch {
     podNamespace = undefined;
   }
-  const cluster: Cluster = {
-    name: IN_CLUSTER_CONTEXT,
-    server,
-    caFile: existsSync(caFile) ? caFile : undefined,
-    skipTLSVerify: false,
-  };
+  const { cluster, proxy, proxySecrets } = withProxy(
+    { name: IN_CLUSTER_CONTEXT, server, caFile: existsSync(caFile) ? caFile : undefined, skipTLSVerify: false },
+    options.env,
+  );
   // FileAuth re-reads the projected token every minute, as it rotates.
   const user: User = {
     name: IN_CLUSTER_CONTEXT,
@@ -328,8 +357,9 @@ function inClusterConfig(options: ResolveOptions, saDir: string): ResolvedConfig
     server: safeServer(server),
     inCluster: true,
     podNamespace,
+    proxy,
     contexts: [],
-    secrets: [],
+    secrets: proxySecrets,
     refreshableCredentials: false,
     newKubeConfig: () => makeKubeConfig(cluster, user, context),
   };
