@@ -10,10 +10,12 @@
 
 import { spawn } from 'node:child_process';
 
+// The line is written before the signal, so that it comes before anything CMD prints on its way out.
 const SCRIPT = `trap '' INT HUP TERM PIPE
 if read -r _; then exit 0; fi
-kill -s TERM -- "-$1" 2>/dev/null || exit 0
+kill -s 0 -- "-$1" 2>/dev/null || exit 0
 echo "kubectl-cmlock: run died without stopping its command; sent SIGTERM to its process group $1, SIGKILL follows in $2s" >&2
+kill -s TERM -- "-$1" 2>/dev/null || exit 0
 n=0
 while kill -s 0 -- "-$1" 2>/dev/null; do
   if [ "$n" -ge "$3" ]; then kill -s KILL -- "-$1" 2>/dev/null; exit 0; fi
