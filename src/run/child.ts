@@ -71,6 +71,11 @@ export const startChildProcess: StartChild = (file, args, env, options) =>
     });
   });
 
+/** Whether process group `pgid` still has members (zombies count until they are reaped). */
+export function processGroupExists(pgid: number): boolean {
+  return signalProcessGroup(pgid, 0);
+}
+
 function signalProcessGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pgid, signal);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { processGroupExists } from '../../src/run/child.ts';
 import { eventually, testNamespace, uniqueName } from './harness.ts';
 import {
   fileAppears,
@@ -18,15 +19,6 @@ import {
   versionLeaseEnd,
   watchLock,
 } from './run-helpers.ts';
-
-function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function killRunWhileCmdRuns(t: TestContext, onTerm: string) {
   const ns = await testNamespace(t, 'crash');
@@ -56,7 +48,7 @@ async function killRunWhileCmdRuns(t: TestContext, onTerm: string) {
 
   const killedAt = Date.now();
   process.kill(holder.pid, 'SIGKILL');
-  await eventually(async () => !groupExists(pgid), 20_000, "CMD's whole process group is gone");
+  await eventually(async () => !processGroupExists(pgid), 20_000, "CMD's whole process group is gone");
   const goneAt = Date.now();
   const r = await holder.result;
   assert.equal(r.signal, 'SIGKILL');

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
+import { processGroupExists } from '../../../src/run/child.ts';
 
 const parentScript = join(import.meta.dirname, 'watchdog-parent.ts');
 
@@ -16,15 +17,6 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -71,7 +63,7 @@ describe('run watchdog', { skip: process.platform === 'win32' ? 'no process grou
     await until(() => watchdogRunning(p.pgid), 10_000, 'the watchdog runs');
     p.parent.kill('SIGKILL');
     await until(() => existsSync(join(p.dir, 'term')), 10_000, 'CMD got SIGTERM');
-    await until(() => !groupExists(p.pgid), 10_000, 'the whole group is gone (sleep 300 too)');
+    await until(() => !processGroupExists(p.pgid), 10_000, 'the whole group is gone (sleep 300 too)');
     await p.closed; // the watchdog held the parent's stderr: it has exited too
     assert.match(
       p.stderr(),
@@ -87,17 +79,17 @@ describe('run watchdog', { skip: process.platform === 'win32' ? 'no process grou
     p.parent.kill('SIGKILL');
     await until(() => existsSync(join(p.dir, 'term')), 10_000, 'CMD got SIGTERM');
     const termAt = Number(readFileSync(join(p.dir, 'term'), 'utf8').trim()) / 1e6;
-    await until(() => !groupExists(p.pgid), 10_000, 'the whole group is gone');
+    await until(() => !processGroupExists(p.pgid), 10_000, 'the whole group is gone');
     const goneAt = Date.now();
     assert.ok(goneAt - termAt >= 650, `SIGKILL came ${goneAt - termAt} ms after SIGTERM, before the 0.7s grace`);
-    assert.ok(groupExists(p.pgid) === false);
+    assert.ok(processGroupExists(p.pgid) === false);
   });
 
   test('cmlock done with CMD: the watchdog exits and leaves the group alone', async (t) => {
     const p = await startParent(t, 'disown', 100, 'while :; do sleep 0.1; done');
     assert.equal(await p.exited, 0);
     await until(() => !watchdogRunning(p.pgid), 10_000, 'the watchdog has exited');
-    assert.equal(groupExists(p.pgid), true, 'CMD still runs');
+    assert.equal(processGroupExists(p.pgid), true, 'CMD still runs');
     assert.equal(p.stderr(), '');
   });
 });
