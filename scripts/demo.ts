@@ -317,10 +317,11 @@ async function demo(): Promise<void> {
   const jobPid = job.child.pid ?? 0;
   for (const pid of childrenOf(jobPid)) orphans.add(pid);
   await run(['ls']);
-  out(dim('# ...and its machine dies: everything killed at once, no release, no more renewals.'));
-  out(command(`$ kill -KILL ${[jobPid, ...orphans].join(' ')}`));
-  for (const pid of [jobPid, ...orphans]) kill(pid, 'SIGKILL');
-  await job.done;
+  out(dim('# ...and the runner kills it outright (kill -9, the OOM killer): no release, no more renewals.'));
+  out(dim("# Its command must not outlive the lease: run's watchdog stops it at once."));
+  out(command(`$ kill -KILL ${jobPid}`));
+  kill(jobPid, 'SIGKILL');
+  await job.done; // its output ends when the watchdog and the command have exited
   out(dim("# Bob waits for it; once the lease has run out on the API server's clock, his acquire takes over."));
   const takeoverStarted = Date.now();
   await run(['acquire', LOCK, '--reason', 'finish v43', '--identity', 'bob@ci']);

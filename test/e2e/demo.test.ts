@@ -65,7 +65,8 @@ test('npm run demo plays the runbook against the running cluster and leaves noth
   expect(/\[bob\] acquired lock "db-migrate"/, 'and gets it when Alice releases');
   expect(/\[run\] db-migrate\s+alice@laptop\/run-\d+-\w+\s+Held\s/, 'run holds the lock while the command runs');
   expect(/\[run\] migrating with fence \d+\.\.\. done/, 'the protected command ran, with the fencing token');
-  expect(/\$ kill -KILL \d+ \d+/, 'the crash is a real kill');
+  expect(/\$ kill -KILL \d+\n/, 'the crash is a real kill, of run alone');
+  expect(/\[ci\] kubectl-cmlock: run died without stopping its command; sent SIGTERM/, 'the watchdog stops CMD');
   expect(/took over expired lock "db-migrate" from ci-runner-7\/run-/, 'the expired lock is taken over');
   expect(/Normal\s+TookOver\s+.*bob@ci \(user admin\) took over the lock from ci-runner-7/, 'describe: history');
   expect(`No locks found in namespace "${ns}".`, 'nothing left at the end');
