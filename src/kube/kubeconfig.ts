@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
-import { proxyFromEnvironment } from './proxy-env.ts';
+import { credentialsOf, proxyFromEnvironment } from './proxy-env.ts';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, UsageError } from '../errors.ts';
 
@@ -248,8 +248,7 @@ function withProxy(
     } catch {
       throw new ConfigError(`cluster "${cluster.name}" has an invalid proxy-url`);
     }
-    const secrets = [url.password, url.username].filter((s) => s !== '').map((s) => decodeURIComponent(s));
-    return { cluster, proxy: `${url.protocol}//${url.host} from the kubeconfig`, proxySecrets: secrets };
+    return { cluster, proxy: `${url.protocol}//${url.host} from the kubeconfig`, proxySecrets: credentialsOf(url) };
   }
   const found = proxyFromEnvironment(cluster.server, env);
   if (found === undefined) return { cluster, proxySecrets: [] };

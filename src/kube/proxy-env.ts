@@ -57,8 +57,17 @@ export function proxyFromEnvironment(server: string, env: Env): EnvProxy | undef
   const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = target.port || (https ? '443' : '80');
   if (!useProxy(host, port, firstSet(env, 'NO_PROXY', 'no_proxy')?.value ?? '')) return undefined;
-  const secrets = [proxy.password, proxy.username].filter((s) => s !== '').map((s) => decodeURIComponent(s));
-  return { url: proxy.href, display: `${proxy.protocol}//${proxy.host}`, from: setting.name, secrets };
+  return {
+    url: proxy.href,
+    display: `${proxy.protocol}//${proxy.host}`,
+    from: setting.name,
+    secrets: credentialsOf(proxy),
+  };
+}
+
+/** The password and user name in a proxy URL, decoded, for the redactor. */
+export function credentialsOf(url: URL): string[] {
+  return [url.password, url.username].filter((s) => s !== '').map((s) => decodeURIComponent(s));
 }
 
 /** Go's useProxy: never for localhost or a loopback address; else unless NO_PROXY matches. */

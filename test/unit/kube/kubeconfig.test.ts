@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, UsageError } from '../../../src/errors.ts';
@@ -156,6 +156,38 @@ describe('kubeconfig resolution', () => {
     assert.equal(outside.podNamespace, undefined);
     // No token file: not in a Pod.
     assert.throws(() => connect(options({ env }), { serviceAccountDir: tempDir() }), /no kubeconfig found/);
+  });
+
+  test('proxy: the kubeconfig proxy-url wins over HTTPS_PROXY; credentials of either go to the redactor', () => {
+    const dir = tempDir();
+    const plain = multiConfig(dir, 'plain', {
+      current: 'a',
+      contexts: [['a', 'c']],
+      clusters: [['c', 'https://k8s.corp:6443']],
+    });
+    const env = { HTTPS_PROXY: 'http://env-user:env-s3cret@envproxy:3128' };
+    const fromEnv = resolveConfig({ kubeconfig: plain, env });
+    assert.equal(fromEnv.proxy, 'http://envproxy:3128 from HTTPS_PROXY');
+    assert.ok(fromEnv.secrets.includes('env-s3cret'));
+    assert.equal(fromEnv.newKubeConfig().getCurrentCluster()?.proxyUrl, 'http://env-user:env-s3cret@envproxy:3128/');
+
+    const withUrl = join(dir, 'with-url');
+    const config = JSON.parse(readFileSync(plain, 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
+    const [first] = config.clusters;
+    if (first) first.cluster['proxy-url'] = 'http://kc-user:kc-s3cret@kcproxy:8080';
+    writeFileSync(withUrl, JSON.stringify(config));
+    const fromFile = resolveConfig({ kubeconfig: withUrl, env });
+    assert.equal(fromFile.proxy, 'http://kcproxy:8080 from the kubeconfig');
+    assert.ok(fromFile.secrets.includes('kc-s3cret'));
+    assert.equal(fromFile.newKubeConfig().getCurrentCluster()?.proxyUrl, 'http://kc-user:kc-s3cret@kcproxy:8080');
+
+    // A loopback server is never proxied, as with kubectl.
+    const local = multiConfig(dir, 'local', {
+      current: 'a',
+      contexts: [['a', 'c']],
+      clusters: [['c', 'https://127.0.0.1:6443']],
+    });
+    assert.equal(resolveConfig({ kubeconfig: local, env }).proxy, undefined);
   });
 
   test('a YAML error names the file and line, never its content', () => {
