@@ -4,6 +4,7 @@
 import { CmlockError, UsageError } from '../errors.ts';
 import type { KubeSession } from '../kube/types.ts';
 import type { Holder, LockContext, OwnerReference, WaitStatus } from '../lock/api.ts';
+import { isDns1123Subdomain } from '../lock/names.ts';
 import { ServerClock } from '../lock/server-clock.ts';
 import type { GlobalOptions } from './command.ts';
 import type { Runtime } from './runtime.ts';
@@ -61,17 +62,8 @@ export function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'p
   if (name && namespace) return { name, namespace, from: '$POD_NAME' };
   if (!session.inCluster || session.podNamespace === undefined) return undefined;
   const pod = { name: name || rt.hostname(), namespace: namespace || session.podNamespace };
-  if (!isPodName(pod.name)) return undefined;
+  if (!isDns1123Subdomain(pod.name)) return undefined;
   return { ...pod, from: name ? '$POD_NAME' : 'the hostname' };
-}
-
-function isPodName(name: string): boolean {
-  try {
-    podName(name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** --identity, else $CMLOCK_IDENTITY, else pod/NAMESPACE/NAME inside a Pod, else USER@HOST. */

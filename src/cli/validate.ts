@@ -3,7 +3,7 @@
 
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../lock/duration.ts';
-import { parseLabels, validateLockName } from '../lock/names.ts';
+import { isDns1123Subdomain, parseLabels, validateLockName } from '../lock/names.ts';
 import { printable } from '../lock/text.ts';
 
 /** A lock name (DNS-1123 subdomain). */
@@ -68,11 +68,9 @@ export function dnsLabel(what: string, value: string): string {
   return value;
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /** A Pod name: a DNS-1123 subdomain. */
 export function podName(value: string): string {
-  if (value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+  if (!isDns1123Subdomain(value)) {
     throw new UsageError(
       `invalid pod name "${value}": must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")`,
     );
