@@ -3,7 +3,7 @@
 // The list is read from esbuild's metafiles, so it is exactly what was bundled, and sorted, so that archives
 // stay reproducible.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { repoRoot } from './config.ts';
@@ -85,10 +85,7 @@ export function renderNotices(nodeVersion: string, nodeLicense: string, packages
   return `${parts.join('\n')}\n\n${sections.join('\n\n')}\n`;
 }
 
-/** Reads the metafiles that bundle() wrote next to each output. */
+/** Reads the metafiles that bundle() wrote next to each output; a missing one is an error, not a shorter list. */
 export function readMetafiles(outputs: readonly string[]): Metafile[] {
-  return outputs
-    .map((file) => `${file}.meta.json`)
-    .filter((file) => existsSync(file))
-    .map((file) => JSON.parse(readFileSync(file, 'utf8')) as Metafile);
+  return outputs.map((file) => JSON.parse(readFileSync(`${file}.meta.json`, 'utf8')) as Metafile);
 }
