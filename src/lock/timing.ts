@@ -53,3 +53,16 @@ export function defaultRunTimings(leaseMs: number, killAfterMs: number): RunTimi
   const renewDeadlineMs = withHeadroom >= Math.floor(leaseMs / 3) ? Math.min(twoThirds, withHeadroom) : twoThirds;
   return { leaseMs, renewDeadlineMs, retryPeriodMs: Math.floor(renewDeadlineMs / 2), killAfterMs };
 }
+
+/** The watchdog's margin is at most this: it acts only once cmlock has clearly missed its own deadline. */
+export const WATCHDOG_MARGIN_MAX_MS = 1000;
+
+/**
+ * How long after `run`'s own renew deadline the watchdog stops CMD when it has heard nothing: half the headroom
+ * (lease − renew deadline − killAfter), at most a second. cmlock, when alive, acts at the deadline itself and
+ * tells the watchdog; the watchdog's SIGKILL still comes half the headroom before the lease ends.
+ */
+export function watchdogMarginMs(t: RunTimings): number {
+  const headroom = t.leaseMs - t.renewDeadlineMs - t.killAfterMs;
+  return Math.max(0, Math.min(WATCHDOG_MARGIN_MAX_MS, Math.floor(headroom / 2)));
+}

@@ -17,20 +17,16 @@ import type {
   RenewOptions,
 } from '../lock/api.ts';
 import type { OwnerReference } from '../lock/store.ts';
+import type { LocalTimes } from '../lock/time-jumps.ts';
 import { exitCodeOf, signalNumber, startFailure, type RunningChild, type StartChild } from './child.ts';
-import { describe, keepLease, type LostLock } from './lease.ts';
+import { describe } from './lease.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { printable, quote } from '../lock/text.ts';
 import { defaultRunTimings, validateRunTimings } from '../lock/timing.ts';
+import { forwardedSignals, jobSignals, type ForwardedSignal, type JobSignal, type SignalSource } from './signals.ts';
+import { supervise, type Lost, type Supervision } from './supervise.ts';
 
-export type ForwardedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
-export const forwardedSignals: readonly ForwardedSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-/** Where cmlock's own signals come from; src/main.ts passes `process.on` / `process.off`. */
-export interface SignalSource {
-  on(signal: ForwardedSignal, handler: () => void): void;
-  off(signal: ForwardedSignal, handler: () => void): void;
-}
+export { forwardedSignals, type ForwardedSignal, type SignalSource } from './signals.ts';
 
 /** The lock protocol (src/lock/protocol.ts), injectable for tests. */
 export interface LockFunctions {
@@ -49,6 +45,10 @@ export interface RunDeps {
   /** The environment CMD inherits (plus CMLOCK_*). */
   env: Readonly<Record<string, string | undefined>>;
   signals: SignalSource;
+  /** Stops this process (SIGSTOP to itself): Ctrl-Z, after CMD's group has been stopped. */
+  stopSelf(): void;
+  /** Wall and boot clocks, to notice a suspend or a stall (lock/time-jumps.ts). */
+  times: LocalTimes;
   stderr: { write(text: string): void };
 }
 
@@ -102,7 +102,19 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
         break;
     }
   };
-  const handlers = forwardedSignals.map((signal) => [signal, () => onSignal(signal)] as const);
+  // Job control in every phase: while CMD runs, supervise() stops it with cmlock and verifies the lock on
+  // SIGCONT; while CMD is being started, the stop waits until it can include CMD; otherwise cmlock just stops.
+  let supervision: Supervision | undefined;
+  let pendingJobStop = false;
+  const onJobSignal = (signal: JobSignal): void => {
+    if (phase === 'running' && supervision !== undefined) supervision.signal(signal);
+    else if (phase === 'starting') pendingJobStop ||= signal !== 'SIGCONT';
+    else if (signal !== 'SIGCONT') deps.stopSelf();
+  };
+  const handlers = [
+    ...forwardedSignals.map((signal) => [signal, () => onSignal(signal)] as const),
+    ...jobSignals.map((signal) => [signal, () => onJobSignal(signal)] as const),
+  ];
   for (const [signal, handler] of handlers) deps.signals.on(signal, handler);
 
   const cancelled = (signal: ForwardedSignal): CancelledError =>
@@ -160,51 +172,59 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
       throw cancelled(interruptedBy);
     }
 
-    const keeper = keepLease({
-      renew: (c, o) => lock.renew(c, o),
-      ctx,
-      clock,
-      name,
-      timings,
-      leaseStartMono: acquired.leaseStartMono,
-    });
     try {
       child = await deps.spawn(file, args, childEnv(deps.env, options, ctx, acquired), {
         killAfterMs: timings.killAfterMs,
       });
     } catch (err) {
-      await keeper.stop();
       const failure = startFailure(err);
       say(`error: ${displayArg(file)}: ${failure.why}`);
       phase = 'releasing';
-      await release(keeper.leaseStart(), false);
+      await release(acquired.leaseStartMono, false);
       return failure.exitCode;
     }
-    phase = 'running';
     if (interruptedBy) child.signalGroup(interruptedBy);
 
     const running = child;
-    const outcome = await Promise.race([
-      running.exited.then((exit) => ({ kind: 'exited', exit }) as const),
-      keeper.lost.then((lost) => ({ kind: 'lost', lost }) as const),
-    ]);
+    phase = 'running';
+    supervision = supervise(
+      {
+        clock,
+        renew: (c, o) => lock.renew(c, o),
+        ctx,
+        name,
+        timings,
+        child: running,
+        command: displayArg(file),
+        stopSelf: deps.stopSelf,
+        times: deps.times,
+        say,
+      },
+      acquired.leaseStartMono,
+    );
+    if (pendingJobStop) supervision.signal('SIGTSTP');
+    const outcome = await supervision.outcome;
     if (outcome.kind === 'exited') {
       await running.disown();
-      await keeper.stop();
+      await supervision.stop();
       phase = 'releasing';
-      await release(keeper.leaseStart(), false);
+      await release(supervision.leaseStart(), false);
       return exitCodeOf(outcome.exit);
     }
 
-    await stopChild(running, outcome.lost, timings.killAfterMs, clock);
+    const lost = outcome.lost;
+    await stopChild(running, lost, timings.killAfterMs, clock);
     await running.disown();
-    say(`error: lost lock "${name}": ${printable(outcome.lost.why)}; stopped ${displayArg(file)}`);
-    await keeper.stop();
+    await supervision.stop();
+    const stopped = lost.killedWhileStopped
+      ? `killed ${displayArg(file)} while it was stopped, without a grace period: its lease had lapsed, so it may do no more work`
+      : `stopped ${displayArg(file)}`;
+    say(`error: lost lock "${name}": ${printable(lost.why)}; ${stopped}`);
     phase = 'releasing';
     // Renewals failed, but the lock may still be ours on the server (a renewal applied whose answer was lost):
     // CMD is dead, so giving it back early is safe. Someone else's lock is left alone.
     // Bounded tightly: the API server is probably unreachable, and exit 6 should not wait on it.
-    if (outcome.lost.kind === 'deadline') await release(keeper.leaseStart(), true, 2_000);
+    if (lost.kind === 'deadline') await release(supervision.leaseStart(), true, 2_000);
     return ExitCode.lost;
   } finally {
     await child?.disown();
@@ -213,23 +233,27 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
 }
 
 /**
- * SIGTERM to the group now, SIGKILL at `lost.killBy` (or killAfter from now, whichever is sooner) unless the
- * group is empty by then; then wait for the leader.
+ * SIGTERM to the group now (unless the watchdog already sent it, or CMD was killed while stopped), SIGKILL at
+ * `lost.killBy` (or killAfter from now, whichever is sooner) unless the group is empty by then; then wait for the
+ * leader. The watchdog is told the kill time first, so that it comes even should cmlock die meanwhile.
  */
-async function stopChild(child: RunningChild, lost: LostLock, killAfterMs: number, clock: Clock): Promise<void> {
-  child.signalGroup('SIGTERM');
+async function stopChild(child: RunningChild, lost: Lost, killAfterMs: number, clock: Clock): Promise<void> {
   const killAt = Math.min(lost.killBy, clock.now() + killAfterMs);
   const timers = new AbortController();
   try {
-    const graceOver = clock.sleep(Math.max(0, killAt - clock.now()), timers.signal).then(() => 'time' as const);
-    const first = await Promise.race([child.exited.then(() => 'exited' as const), graceOver]);
-    if (first === 'exited') {
-      // The leader is gone; members of its group (CMD's children) may not be: look now and then until killAt.
-      for (;;) {
-        if (!child.signalGroup(0)) return;
-        const left = killAt - clock.now();
-        if (left <= 0) break;
-        await clock.sleep(Math.min(100, left), timers.signal);
+    if (!lost.killedWhileStopped) {
+      await child.guard.killAfter(killAt - clock.now());
+      if (!lost.watchdogActing) child.signalGroup('SIGTERM');
+      const graceOver = clock.sleep(Math.max(0, killAt - clock.now()), timers.signal).then(() => 'time' as const);
+      const first = await Promise.race([child.exited.then(() => 'exited' as const), graceOver]);
+      if (first === 'exited') {
+        // The leader is gone; members of its group (CMD's children) may not be: look now and then until killAt.
+        for (;;) {
+          if (!child.signalGroup(0)) return;
+          const left = killAt - clock.now();
+          if (left <= 0) break;
+          await clock.sleep(Math.min(100, left), timers.signal);
+        }
       }
     }
     child.signalGroup('SIGKILL');

@@ -128,6 +128,8 @@ export const runCommand = defineCommand<RunCommandOptions>({
         spawn: rt.spawn,
         env: rt.env,
         signals: rt.signals,
+        stopSelf: () => rt.stopSelf(),
+        times: { wall: () => rt.wallNow(), boot: () => rt.bootNow?.() },
         stderr: rt.stderr,
       },
       {

@@ -264,6 +264,7 @@ const exitsAtOnce: StartChild = async () => ({
   pid: 4343,
   exited: Promise.resolve({ code: 0, signal: null }),
   signalGroup: () => false,
+  guard: { arm: () => Promise.resolve(), killAfter: () => Promise.resolve(), hold: () => Promise.resolve() },
   disown: () => Promise.resolve(),
 });
 
@@ -296,6 +297,9 @@ export function harness(argv: readonly string[], options: HarnessOptions = {}): 
     clock,
     // The local wall clock is 10 minutes fast: nothing may print relative to it once the server has answered.
     wallNow: () => serverTimeAt(clock.now()) + 600_000,
+    stopSelf: () => {
+      throw new Error('the command stopped the test process (SIGSTOP to itself)');
+    },
     hostname: () => 'host1',
     username: () => 'alice',
     pid: 4242,

@@ -13,7 +13,8 @@ import type {
 } from '../../../src/lock/api.ts';
 import type { LockStore } from '../../../src/lock/store.ts';
 import type { ChildExit, RunningChild, StartChild, StartChildOptions } from '../../../src/run/child.ts';
-import type { ForwardedSignal, LockFunctions, RunDeps, RunOptions, SignalSource } from '../../../src/run/run.ts';
+import type { LockFunctions, RunDeps, RunOptions } from '../../../src/run/run.ts';
+import type { RunSignal, SignalSource } from '../../../src/run/signals.ts';
 
 /** Lets promise chains and I/O callbacks run (no time passes on the fake clock). */
 export async function settle(turns = 10): Promise<void> {
@@ -82,6 +83,14 @@ export class FakeClock implements Clock {
 
   advance(ms: number): Promise<void> {
     return this.advanceTo(this.#now + ms);
+  }
+
+  /**
+   * Time passes while nothing runs (the process was stopped or stalled): `now` moves on, and timers that fell due
+   * meanwhile fire only at the next advance, all late, in order, as after a SIGCONT.
+   */
+  stall(ms: number): void {
+    this.#now += ms;
   }
 
   /** Advances timer by timer until `done()` holds; fails after `limitMs` of fake time. */
@@ -169,6 +178,15 @@ export class FakeLock implements LockFunctions {
 export class FakeChild implements RunningChild {
   readonly pid = 4242;
   readonly received: { signal: NodeJS.Signals; at: number }[] = [];
+  /** What the watchdog was told, in order: `arm <ms>`, `kill <ms>`, `hold`. */
+  readonly watchdog: { word: string; ms?: number; at: number }[] = [];
+  readonly guard = {
+    arm: async (ms: number) => void this.watchdog.push({ word: 'arm', ms, at: this.#clock.now() }),
+    killAfter: async (ms: number) => void this.watchdog.push({ word: 'kill', ms, at: this.#clock.now() }),
+    hold: async () => void this.watchdog.push({ word: 'hold', at: this.#clock.now() }),
+  };
+  /** SIGSTOP received and no SIGCONT since. */
+  stopped = false;
   readonly exited: Promise<ChildExit>;
   /** Dies of SIGTERM (else ignores it, like a child busy cleaning up). */
   exitOnTerm = false;
@@ -195,10 +213,12 @@ export class FakeChild implements RunningChild {
     const exists = this.alive || this.stragglers > 0;
     if (signal === 0 || !exists) return exists;
     this.received.push({ signal, at: this.#clock.now() });
+    if (signal === 'SIGSTOP') this.stopped = true;
+    if (signal === 'SIGCONT') this.stopped = false;
     if (signal === 'SIGKILL') {
       this.stragglers = 0;
       this.exit({ code: null, signal: 'SIGKILL' });
-    } else if (signal === 'SIGTERM' && this.exitOnTerm) {
+    } else if (signal === 'SIGTERM' && this.exitOnTerm && !this.stopped) {
       this.exit({ code: null, signal: 'SIGTERM' });
     }
     return true;
@@ -211,19 +231,19 @@ export class FakeChild implements RunningChild {
 }
 
 export class FakeSignals implements SignalSource {
-  readonly handlers = new Map<ForwardedSignal, Set<() => void>>();
+  readonly handlers = new Map<RunSignal, Set<() => void>>();
 
-  on(signal: ForwardedSignal, handler: () => void): void {
+  on(signal: RunSignal, handler: () => void): void {
     const set = this.handlers.get(signal) ?? new Set();
     set.add(handler);
     this.handlers.set(signal, set);
   }
 
-  off(signal: ForwardedSignal, handler: () => void): void {
+  off(signal: RunSignal, handler: () => void): void {
     this.handlers.get(signal)?.delete(handler);
   }
 
-  emit(signal: ForwardedSignal): void {
+  emit(signal: RunSignal): void {
     for (const handler of this.handlers.get(signal) ?? []) handler();
   }
 
@@ -240,10 +260,32 @@ export interface Started {
   at: number;
 }
 
+/** Wall and boot clocks that follow the fake monotonic clock, until a test makes them jump (a suspend). */
+export class FakeTimes {
+  readonly #clock: FakeClock;
+  #ahead = 0;
+  constructor(clock: FakeClock) {
+    this.#clock = clock;
+  }
+  wall(): number {
+    return 1_800_000_000_000 + this.#clock.now() + this.#ahead;
+  }
+  boot(): number {
+    return this.#clock.now() + this.#ahead;
+  }
+  /** Time passes that the monotonic clock does not see, as in a machine suspend. */
+  suspend(ms: number): void {
+    this.#ahead += ms;
+  }
+}
+
 export interface Harness {
   clock: FakeClock;
   lock: FakeLock;
   signals: FakeSignals;
+  times: FakeTimes;
+  /** Fake-clock times at which cmlock stopped itself (SIGSTOP to its own pid). */
+  selfStops: number[];
   stderr: string[];
   started: Started[];
   children: FakeChild[];
@@ -259,6 +301,8 @@ export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): 
   const stderr: string[] = [];
   const started: Started[] = [];
   const children: FakeChild[] = [];
+  const times = new FakeTimes(clock);
+  const selfStops: number[] = [];
   const fakeSpawn: StartChild = async (file, args, env, options) => {
     started.push({ file, args, env, options, at: clock.now() });
     const child = new FakeChild(clock);
@@ -282,12 +326,16 @@ export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): 
       : fakeSpawn,
     env: { PATH: process.env.PATH, HOME: '/home/alice', UNSET: undefined },
     signals,
+    stopSelf: () => void selfStops.push(clock.now()),
+    times,
     stderr: { write: (text) => stderr.push(text) },
   };
   return {
     clock,
     lock,
     signals,
+    times,
+    selfStops,
     stderr,
     started,
     children,
