@@ -131,12 +131,24 @@ const signals: SignalSource = {
   },
 };
 
-// `kubectl cmlock ls | head -1`: a closed pipe is not an error.
+// `kubectl cmlock ls | head -1`: a closed pipe is not an error, and a terminal that went away (EIO: the ssh
+// session dropped, the terminal window closed) cannot be written to any more. Data that cannot be delivered ends
+// the command; diagnostics that cannot be shown are dropped, so that `run` still sees its command through (it
+// forwards the SIGHUP that came with the hangup) and releases the lock.
+const goneOutput = (err: NodeJS.ErrnoException): boolean => err.code === 'EPIPE' || err.code === 'EIO';
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(interruptedExitCode ?? 0);
+  if (goneOutput(err)) process.exit(interruptedExitCode ?? 0);
 });
-process.on('uncaughtException', (err) => void exit(report(err)));
-process.on('unhandledRejection', (err) => void exit(report(err)));
+process.stderr.on('error', () => {});
+/** Set once a crash is being reported: a failure while reporting it must not report again (and loop). */
+let crashing = false;
+const crash = (err: unknown): void => {
+  if (crashing) process.exit(interruptedExitCode ?? 1);
+  crashing = true;
+  void exit(report(err));
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 
 const runtime: Runtime = {
   argv,

@@ -40,7 +40,14 @@ export async function connect(
     session,
     namespace: session.namespace,
     serverNow: () => (serverClock.known() ? serverClock.now() : rt.wallNow()),
-    lockContext: (holder, progress) => ({ store, clock: rt.clock, holder, progress, serverClock }),
+    lockContext: (holder, progress) => ({
+      store,
+      clock: rt.clock,
+      holder,
+      progress,
+      serverClock,
+      times: { wall: () => rt.wallNow(), boot: () => rt.bootNow?.() },
+    }),
   };
 }
 

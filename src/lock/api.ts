@@ -2,6 +2,7 @@
 
 import type { ServerClock } from './server-clock.ts';
 import type { LockEvent, LockStore, OwnerReference } from './store.ts';
+import type { LocalTimes } from './time-jumps.ts';
 
 /** Local monotonic time and timers, injected so unit tests never sleep for real. */
 export interface Clock {
@@ -33,6 +34,11 @@ export interface LockContext {
    * acquire and renewals); when absent, each call starts its own and learns the time from its first response.
    */
   serverClock?: ServerClock;
+  /**
+   * The wall and boot clocks, to notice a machine suspend or a stall while waiting: the server's clock is then
+   * re-learnt and the lock re-read, so that no status line or expiry timer runs on time that passed unseen.
+   */
+  times?: LocalTimes;
 }
 
 export type LockStatus = 'Held' | 'Expired';

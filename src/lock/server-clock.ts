@@ -38,6 +38,15 @@ export class ServerClock {
     this.#upper = Math.min(this.#upper, upper);
   }
 
+  /**
+   * Forgets what it knew: after a machine suspend the monotonic clock it is anchored on has missed time that the
+   * server's clock did not, so until the next response the server's time is unknown (now() is -Infinity again).
+   */
+  forget(): void {
+    this.#lower = -Infinity;
+    this.#upper = Infinity;
+  }
+
   /** Whether any response has told us the server's time. */
   known(): boolean {
     return this.#lower !== -Infinity;

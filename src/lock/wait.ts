@@ -1,6 +1,8 @@
 // Waiting for a held lock without polling: one watch on that one object, plus a timer for the moment it expires
 // on the server's clock (a dead holder produces no event). The API load does not grow with the wait: the watch
-// is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff.
+// is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff. After a
+// machine suspend (time-jumps.ts) the server's clock is re-learnt and the lock re-read at once: the expiry timer
+// and the status line ran on a monotonic clock that missed the suspended time.
 
 import { CmlockError, HeldError } from '../errors.ts';
 import type { LockContext, LockView, WaitOptions, WaitStatus } from './api.ts';
@@ -10,6 +12,7 @@ import { expiryOf, EXPIRY_ALLOWANCE_MS, isExpired, toLockView } from './record.t
 import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './request.ts';
 import { ServerClock } from './server-clock.ts';
 import { AmbiguousWriteError, RetryableError, type StoredLock } from './store.ts';
+import { watchTimeJumps, type TimeJump } from './time-jumps.ts';
 
 export const PROGRESS_INTERVAL_MS = 1000;
 
@@ -43,6 +46,11 @@ export function waitForChange(
   const done = new AbortController();
   const stop = signal === undefined ? done.signal : AbortSignal.any([signal, done.signal]);
   let latest = seen;
+  /** Time that passed while the machine was suspended: waited, though no local timer saw it. */
+  let unseenMs = 0;
+  /** Ends the current watch stream early so that the lock is re-read at once (after a suspend). */
+  let stream = new AbortController();
+  let resync = false;
 
   return new Promise<StoredLock | undefined>((resolve, reject) => {
     const settle = (finish: () => void) => {
@@ -79,6 +87,14 @@ export function waitForChange(
       latest = lock;
       armExpiry();
     };
+    const onJump = (jump: TimeJump) => {
+      if (jump.kind !== 'suspend') return; // a stall loses no time: timers fire late, on a clock still right
+      unseenMs += jump.ms;
+      serverClock.forget();
+      expiryTimer.abort();
+      resync = true;
+      stream.abort();
+    };
 
     if (signal?.aborted) return fail(cancelledError(signal));
     signal?.addEventListener('abort', () => fail(cancelledError(signal)), { once: true, signal: done.signal });
@@ -90,11 +106,12 @@ export function waitForChange(
       after(deadlineMono - clock.now(), timedOut);
     }
     armExpiry();
+    if (ctx.times !== undefined) watchTimeJumps(clock, ctx.times, onJump, stop);
     if (ctx.progress !== undefined) {
       const report = ctx.progress;
       const tick = () => {
         try {
-          report(waitStatus(latest, serverClock.now(), clock.now() - startedMono));
+          report(waitStatus(latest, serverClock.now(), clock.now() - startedMono + unseenMs));
         } catch {
           // progress is for people; a failing status line must not end the wait
         }
@@ -108,8 +125,10 @@ export function waitForChange(
       let from = latest.resourceVersion;
       while (!stop.aborted) {
         const openedAt = clock.now();
+        stream = new AbortController();
         try {
-          for await (const event of store.watch(name, from, stop)) {
+          for await (const event of store.watch(name, from, AbortSignal.any([stop, stream.signal]))) {
+            if (stream.signal.aborted) break;
             if (stop.aborted || event.type === 'GONE') break;
             backoff.reset();
             if (event.type === 'BOOKMARK') {
@@ -124,13 +143,15 @@ export function waitForChange(
           }
         } catch (error) {
           if (stop.aborted) return;
-          if (!isTransient(error)) throw error;
+          if (!stream.signal.aborted && !isTransient(error)) throw error;
         }
         if (stop.aborted) return;
-        // 410 Gone, a stream that ended or failed: wait, re-read, and watch again from what we read.
+        // 410 Gone, a stream that ended or failed: wait, re-read, and watch again from what we read. After a
+        // suspend: re-read at once.
         if (clock.now() - openedAt >= BACKOFF_MAX_MS) backoff.reset();
         try {
-          await clock.sleep(backoff.next(), stop);
+          if (resync) resync = false;
+          else await clock.sleep(backoff.next(), stop);
         } catch {
           return;
         }
@@ -146,6 +167,7 @@ export function waitForChange(
         }
         if (current === undefined) return wake(undefined);
         if (current.resourceVersion !== latest.resourceVersion) changed(current);
+        else armExpiry(); // the server's time is known again: time the expiry on it
         from = current.resourceVersion;
       }
     };

@@ -46,10 +46,10 @@ term_then_kill() {
 disarm() {
   if [ -n "$timer" ]; then kill -USR1 "$timer" 2>/dev/null; wait "$timer" 2>/dev/null; timer=; fi
 }
-# $1 seconds, $2 what to do when they pass, unless a USR1 comes first.
+# $1 seconds, $2 what to do when they pass, unless a USR1 comes first. (The sleep inherits TERM ignored: KILL it.)
 arm() {
   disarm
-  ( trap 'kill "$s" 2>/dev/null; exit 0' USR1
+  ( trap 'kill -KILL "$s" 2>/dev/null; exit 0' USR1
     sleep "$1" & s=$!
     wait "$s" || exit 0
     trap '' USR1

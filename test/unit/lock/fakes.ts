@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { AcquireOptions, Clock, Holder, LockContext } from '../../../src/lock/api.ts';
 import { ServerClock } from '../../../src/lock/server-clock.ts';
+import type { LocalTimes } from '../../../src/lock/time-jumps.ts';
 import {
   AmbiguousWriteError,
   type LockEvent,
@@ -180,9 +181,26 @@ export class FakeStore implements LockStore {
   #script: Step[] = [];
   #rv = 100;
   #uid = 0;
+  /** How far the server's clock has run ahead of ours: time our monotonic clock missed (a machine suspend). */
+  #suspended = 0;
 
   constructor(clock: FakeClock) {
     this.clock = clock;
+  }
+
+  /** The machine was suspended for `ms`: the server's clock (and the wall clock, see fakeTimes) moved on, ours did not. */
+  suspend(ms: number): void {
+    this.#suspended += ms;
+  }
+
+  /** The server's time now. */
+  serverNow(): number {
+    return serverTimeAt(this.clock.now()) + this.#suspended;
+  }
+
+  /** Wall and boot clocks that follow the server's (the test machine's) time, suspends included. */
+  times(): LocalTimes {
+    return { wall: () => this.serverNow(), boot: () => this.serverNow() - SERVER_START_MS };
   }
 
   script(...steps: Step[]): this {
@@ -202,7 +220,7 @@ export class FakeStore implements LockStore {
       namespace: NAMESPACE,
       uid: uid ?? `uid-${++this.#uid}`,
       resourceVersion: this.nextResourceVersion(),
-      creationTimestamp: new Date(serverTimeAt(this.clock.now())).toISOString().replace(/\.\d+Z$/, 'Z'),
+      creationTimestamp: new Date(this.serverNow()).toISOString().replace(/\.\d+Z$/, 'Z'),
       labels: { ...lock.labels },
       data: { ...lock.data },
       ownerReferences: lock.ownerReferences.map((ref) => ({ ...ref })),
@@ -213,7 +231,7 @@ export class FakeStore implements LockStore {
   /** A Date header sample taken now: the server's time truncated to the second, an instant round trip. */
   sample(): ServerTimeSample {
     const mono = this.clock.now();
-    return { serverDateMs: Math.floor(serverTimeAt(mono) / 1000) * 1000, sentAtMono: mono, receivedAtMono: mono };
+    return { serverDateMs: Math.floor(this.serverNow() / 1000) * 1000, sentAtMono: mono, receivedAtMono: mono };
   }
 
   /** Fails the test unless exactly the scripted calls were made. */

@@ -248,3 +248,37 @@ describe('waitUntilFree', () => {
     assert.equal(f.clock.now(), START_MONO + 20_000 + 31_001);
   });
 });
+
+describe('waitForChange after a machine suspend', () => {
+  test('the server’s clock is re-learnt and the lock re-read at once; its expiry is judged on the server’s time', async () => {
+    const f = fixture();
+    f.ctx.times = f.store.times();
+    const seen = held({ renewMs: SERVER_START_MS - 10_000 }); // expires 20 s from now, on the server's clock
+    f.store.script(expectCall.watch(['hang']), expectCall.get(seen));
+    const statuses: number[] = [];
+    f.ctx.progress = (status) => statuses.push(status.waitedMs);
+    const waiting = wait(f, seen);
+    await f.clock.advance(5_000);
+    f.store.suspend(3_600_000); // the lid closed for an hour: the lease ran out meanwhile
+    const got = await waiting;
+    f.store.verify();
+    assert.equal(got.value?.resourceVersion, '50', 'woken as expired');
+    assert.ok(f.clock.now() - START_MONO < 5_000 + 1_000, `woke ${f.clock.now() - START_MONO} ms in, not at 21 s`);
+    assert.deepEqual(f.store.methods(), ['watch', 'get'], 'the watch was ended and the lock read again');
+    assert.ok(
+      statuses.every((ms) => ms >= 0),
+      'no negative waits',
+    );
+  });
+
+  test('a stall alone (the process did not run, the machine did) re-reads nothing: timers fire late but right', async () => {
+    const f = fixture();
+    f.ctx.times = f.store.times();
+    const seen = held({ renewMs: SERVER_START_MS - 10_000 });
+    f.store.script(expectCall.watch(['hang']));
+    const got = await wait(f, seen);
+    f.store.verify();
+    assert.deepEqual(f.store.methods(), ['watch']);
+    assert.equal(got.value?.resourceVersion, '50');
+  });
+});
