@@ -16,7 +16,7 @@
 // One exception: a stall that outlasted the renew deadline without a job stop means the watchdog has already
 // begun stopping CMD (SIGTERM, then SIGKILL); that is left to finish as any lost lock.
 
-import { LockNotFoundError, NotHolderError } from '../errors.ts';
+import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
 import type { Clock, LockContext } from '../lock/api.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { RetryableError } from '../lock/store.ts';
@@ -136,7 +136,10 @@ export function supervise(deps: SuperviseDeps, leaseStartMono: number): Supervis
       const attempt = deadlineSignal(clock, Math.max(1000, timings.retryPeriodMs), ended.signal);
       try {
         await deps.renew(deps.ctx, { name, ttlMs: timings.leaseMs, signal: attempt.signal });
-        return { leaseStart: sentAt };
+        // A renewal that came back (or was seen: this process may have stalled again) past the renew deadline of
+        // the lease it made proves too little: CMD would be stopped again at once. CMD stays stopped; try again.
+        if (timings.leaseMs === 0 || clock.now() < sentAt + timings.renewDeadlineMs) return { leaseStart: sentAt };
+        throw new CmlockError(`the renewal came back too late (${roughly(clock.now() - sentAt)})`);
       } catch (caught) {
         const err = attempt.signal.aborted && !ended.signal.aborted ? attempt.signal.reason : caught;
         if (err instanceof NotHolderError || err instanceof LockNotFoundError) {

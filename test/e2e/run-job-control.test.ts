@@ -97,7 +97,7 @@ describe('Ctrl-Z on run in a terminal', { concurrency: true }, () => {
     const fgAt = Date.now();
     term.type('fg; echo "rc=$?"\n');
     await term.waitFor(
-      new RegExp(`lock "${name}" verified after a stop of \\d+s: still held, renewed; sh continued`),
+      new RegExp(`lock "${name}" verified after a stop of [0-9hms]+: still held, renewed; sh continued`),
       30_000,
       from,
     );
@@ -132,11 +132,11 @@ test('Ctrl-Z, then bg: verified like fg, CMD goes on in the background, and `wai
   const from = term.screen().length;
   term.type('bg\n');
   await term.waitFor(
-    new RegExp(`lock "${name}" verified after a stop of \\d+s: still held, renewed; sh continued`),
+    new RegExp(`lock "${name}" verified after a stop of [0-9hms]+: still held, renewed; sh continued`),
     30_000,
     from,
   );
-  term.type('wait; echo "rc=$?"\n');
+  term.type('wait %1; echo "rc=$?"\n');
   const [, rc] = await term.waitFor(/rc=(\d+)/, 30_000, from);
   assert.equal(rc, '5');
   assert.equal(readLog(cmd.log).filter((l) => l.kind === 'tick' && l.who === 'cmd').length, 60);

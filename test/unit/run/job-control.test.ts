@@ -273,3 +273,33 @@ describe('durations in messages', () => {
     assert.equal(roughly(3_600_000), '1h');
   });
 });
+
+describe('run: a verification that comes back too late', () => {
+  test('a renewal answered past the new lease’s renew deadline does not continue CMD; the next one does', async () => {
+    const h = harness();
+    const { child } = await started(h);
+    h.signals.emit('SIGTSTP');
+    await settle();
+    h.clock.stall(5_000);
+    let first = true;
+    h.lock.onRenew = async () => {
+      if (first) {
+        first = false;
+        h.clock.stall(45_000); // the answer took longer than the 40s renew deadline (a starved machine)
+      }
+      return lockView();
+    };
+    h.signals.emit('SIGCONT');
+    await h.clock.advanceUntil(() => child.received.length >= 2, 5_000);
+    assert.deepEqual(
+      child.received.map((r) => r.signal),
+      ['SIGSTOP', 'SIGCONT'],
+    );
+    assert.equal(h.lock.of('renew').length, 2, 'verified again before CMD went on');
+    assert.match(
+      h.stderr[0] ?? '',
+      /^warning: cannot verify lock "db" after a stop of 5s: the renewal came back too late \(45s\); migrate stays stopped/,
+    );
+    child.exit({ code: 0, signal: null });
+  });
+});
