@@ -63,6 +63,10 @@ export class FakeClock implements Clock {
     });
   }
 
+  get timerTimes(): number[] {
+    return this.#timers.map((t) => t.at);
+  }
+
   get pendingTimers(): number {
     return this.#timers.length;
   }
