@@ -3,7 +3,7 @@
 
 import { CmlockError, UsageError } from '../errors.ts';
 import type { KubeSession } from '../kube/types.ts';
-import type { Holder, LockContext, OwnerReference, WaitStatus } from '../lock/api.ts';
+import type { Holder, LockContext, OwnerReference, WaitStatus } from '../lock/types.ts';
 import { isDns1123Subdomain } from '../lock/names.ts';
 import { ServerClock } from '../lock/server-clock.ts';
 import type { GlobalOptions } from './command.ts';

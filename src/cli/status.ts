@@ -1,7 +1,7 @@
 // The waiting status line on stderr. The protocol reports progress about once a second; on a terminal the line
 // is redrawn in place, otherwise (logs, CI) a plain line is written when the holder changes and every 30 s.
 
-import type { WaitStatus } from '../lock/api.ts';
+import type { WaitStatus } from '../lock/types.ts';
 import { waitStatusLine } from '../output/messages.ts';
 import type { Runtime } from './runtime.ts';
 

@@ -5,9 +5,9 @@
 // difference is reported. A lease that runs out changes no object, so no event says so: a timer on the server's
 // clock reports the lock as EXPIRED at the moment a waiter could take it.
 
-import type { LockContext, LockView } from './api.ts';
+import type { LockContext, LockView } from './types.ts';
 import { EXPIRY_ALLOWANCE_MS, expiryOf, isExpired, toLockView } from './record.ts';
-import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './request.ts';
+import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './operation.ts';
 import { AmbiguousWriteError, RetryableError, type ListSelection, type StoredLock } from './store.ts';
 import { CmlockError } from '../errors.ts';
 

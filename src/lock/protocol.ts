@@ -15,7 +15,7 @@ import type {
   ReleaseOptions,
   ReleaseResult,
   RenewOptions,
-} from './api.ts';
+} from './types.ts';
 import { formatDuration } from './duration.ts';
 import { heldMessage, notFoundMessage, notHolderMessage } from './messages.ts';
 import { lockLabels, validateLockName } from './names.ts';
@@ -30,7 +30,7 @@ import {
   sameAcquisition,
   toLockView,
 } from './record.ts';
-import { Backoff, MAX_ATTEMPTS, Operation } from './request.ts';
+import { Backoff, MAX_ATTEMPTS, Operation } from './operation.ts';
 import {
   AlreadyExistsError,
   AmbiguousWriteError,

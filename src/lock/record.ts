@@ -1,7 +1,7 @@
 // The holder record: the ConfigMap data of a lock, to and from what users see. Field names follow client-go's
 // LeaderElectionRecord. Nothing here talks to the cluster or reads a clock; server time is passed in.
 
-import type { Holder, LockView } from './api.ts';
+import type { Holder, LockView } from './types.ts';
 import type { StoredLock } from './store.ts';
 
 export const DataKey = {

@@ -4,7 +4,7 @@
 // monotonic instants around the request; the brackets of all samples are intersected.
 
 import { CmlockError } from '../errors.ts';
-import type { Clock } from './api.ts';
+import type { Clock } from './types.ts';
 import type { ServerTimeSample } from './store.ts';
 
 /** The Date header is truncated to whole seconds. */

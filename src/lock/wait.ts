@@ -3,11 +3,11 @@
 // is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff.
 
 import { CmlockError, HeldError } from '../errors.ts';
-import type { LockContext, LockView, WaitOptions, WaitStatus } from './api.ts';
+import type { LockContext, LockView, WaitOptions, WaitStatus } from './types.ts';
 import { timedOutMessage, heldMessage } from './messages.ts';
 import { validateLockName } from './names.ts';
 import { expiryOf, EXPIRY_ALLOWANCE_MS, isExpired, toLockView } from './record.ts';
-import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './request.ts';
+import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './operation.ts';
 import { ServerClock } from './server-clock.ts';
 import { AmbiguousWriteError, RetryableError, type StoredLock } from './store.ts';
 

@@ -1,6 +1,6 @@
 // `kubectl cmlock describe NAME`: kubectl-describe-like "Key:  value" lines, then the lock's Events.
 
-import type { DescribedLock, LockEvent } from '../lock/api.ts';
+import type { DescribedLock, LockEvent } from '../lock/types.ts';
 import { escapeText } from './escape.ts';
 import { renderTable } from './table.ts';
 import { formatDuration } from '../lock/duration.ts';

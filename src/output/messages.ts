@@ -1,6 +1,6 @@
 // One-line human messages of acquire, renew, release and wait. Cluster strings are escaped.
 
-import type { AcquireResult, LockView, WaitStatus } from '../lock/api.ts';
+import type { AcquireResult, LockView, WaitStatus } from '../lock/types.ts';
 import { escapeText } from './escape.ts';
 import { formatClock, formatRelative, humanDuration, parseTime } from './time.ts';
 

@@ -4,7 +4,7 @@
 // Rows are printed one at a time, so the column widths of what was printed are remembered and later rows padded
 // to them (kubectl's watch rows drift out of line; these stay aligned unless a cell is wider than any before).
 
-import type { LockView } from '../lock/api.ts';
+import type { LockView } from '../lock/types.ts';
 import type { LockChange, LockChangeType } from '../lock/list-watch.ts';
 import { escapeText } from './escape.ts';
 import { toJsonLine, toYaml } from './format.ts';

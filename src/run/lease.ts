@@ -4,7 +4,7 @@
 // (and ignores its abort signal) cannot delay it.
 
 import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
-import type { Clock, LockContext, LockView, RenewOptions } from '../lock/api.ts';
+import type { Clock, LockContext, LockView, RenewOptions } from '../lock/types.ts';
 import { RetryableError } from '../lock/store.ts';
 import { formatDuration } from '../lock/duration.ts';
 import type { RunTimings } from '../lock/timing.ts';

@@ -15,7 +15,7 @@ import type {
   ReleaseOptions,
   ReleaseResult,
   RenewOptions,
-} from '../lock/api.ts';
+} from '../lock/types.ts';
 import type { OwnerReference } from '../lock/store.ts';
 import { exitCodeOf, signalNumber, startFailure, type RunningChild, type StartChild } from './child.ts';
 import { describe, keepLease, type LostLock } from './lease.ts';

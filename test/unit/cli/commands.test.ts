@@ -13,7 +13,7 @@ import {
   NotHolderError,
   UsageError,
 } from '../../../src/errors.ts';
-import type { LockView } from '../../../src/lock/api.ts';
+import type { LockView } from '../../../src/lock/types.ts';
 import { BOB, cmlock } from '../lock/fakes.ts';
 import { harness, run, type Harness } from './fakes.ts';
 

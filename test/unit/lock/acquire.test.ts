@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, HeldError } from '../../../src/errors.ts';
-import type { AcquireOptions, AcquireResult, Holder } from '../../../src/lock/api.ts';
+import type { AcquireOptions, AcquireResult, Holder } from '../../../src/lock/types.ts';
 import { acquire } from '../../../src/lock/protocol.ts';
 import { AlreadyExistsError, AmbiguousWriteError, ConflictError, RetryableError } from '../../../src/lock/store.ts';
 import {

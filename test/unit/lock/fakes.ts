@@ -3,7 +3,7 @@
 // test lets it. Nothing here sleeps for real or reads the wall clock.
 
 import assert from 'node:assert/strict';
-import type { AcquireOptions, Clock, Holder, LockContext } from '../../../src/lock/api.ts';
+import type { AcquireOptions, Clock, Holder, LockContext } from '../../../src/lock/types.ts';
 import { ServerClock } from '../../../src/lock/server-clock.ts';
 import {
   AmbiguousWriteError,

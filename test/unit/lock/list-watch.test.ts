@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, CmlockError } from '../../../src/errors.ts';
 import { watchLocks, type LockChange } from '../../../src/lock/list-watch.ts';
-import { BACKOFF_MAX_MS } from '../../../src/lock/request.ts';
+import { BACKOFF_MAX_MS } from '../../../src/lock/operation.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
 import { cmlock, expectCall, fixture, outcome, SERVER_START_MS, START_MONO, type Fixture } from './fakes.ts';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
-import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } from '../../../src/lock/api.ts';
+import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } from '../../../src/lock/types.ts';
 import {
   acquire,
   describe as describeLock,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, CmlockError, HeldError } from '../../../src/errors.ts';
-import { BACKOFF_MAX_MS } from '../../../src/lock/request.ts';
+import { BACKOFF_MAX_MS } from '../../../src/lock/operation.ts';
 import { RetryableError, type StoredLock } from '../../../src/lock/store.ts';
 import { waitForChange, waitUntilFree } from '../../../src/lock/wait.ts';
 import { cmlock, expectCall, fixture, outcome, SERVER_START_MS, START_MONO, type Fixture } from './fakes.ts';

@@ -10,7 +10,7 @@ import type {
   ReleaseOptions,
   ReleaseResult,
   RenewOptions,
-} from '../../../src/lock/api.ts';
+} from '../../../src/lock/types.ts';
 import type { LockStore } from '../../../src/lock/store.ts';
 import type { ChildExit, RunningChild, StartChild, StartChildOptions } from '../../../src/run/child.ts';
 import type { ForwardedSignal, LockFunctions, RunDeps, RunOptions, SignalSource } from '../../../src/run/run.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, CmlockError, HeldError, LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
-import type { AcquireResult, RenewOptions } from '../../../src/lock/api.ts';
+import type { AcquireResult, RenewOptions } from '../../../src/lock/types.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
 import { KILL_AFTER_NEGATIVE, LEASE_TOO_SHORT, TTL_NEGATIVE } from '../../../src/lock/timing.ts';
 import { runLocked } from '../../../src/run/run.ts';

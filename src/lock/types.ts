@@ -1,4 +1,4 @@
-// The lock API the commands call. Types only; implemented in src/lock/protocol.ts and src/lock/wait.ts.
+// The types of the lock API the commands call; implemented in src/lock/protocol.ts and src/lock/wait.ts.
 
 import type { ServerClock } from './server-clock.ts';
 import type { LockEvent, LockStore, OwnerReference } from './store.ts';

@@ -4,7 +4,7 @@
 // protocol resolves them by reading back.
 
 import { CancelledError, CmlockError } from '../errors.ts';
-import type { Clock, LockContext } from './api.ts';
+import type { Clock, LockContext } from './types.ts';
 import { ServerClock } from './server-clock.ts';
 import { RetryableError, type LockStore, type Result, type StoredLock } from './store.ts';
 
