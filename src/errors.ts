@@ -57,13 +57,6 @@ export class LockNotFoundError extends CmlockError {
   }
 }
 
-/** The lock was lost while `run` held it: exit 6. */
-export class LostError extends CmlockError {
-  constructor(message: string) {
-    super(message, ExitCode.lost);
-  }
-}
-
 /** The operation was cancelled (Ctrl-C). main.ts exits 130 (or 128+signal) quietly. */
 export class CancelledError extends CmlockError {
   constructor(message = 'cancelled', exitCode = 130) {

@@ -53,9 +53,7 @@ export const lsCommand = defineCommand<LsCommandOptions>({
       describe: 'Output format: wide, json, yaml or name (default: a table).',
     }),
     OPTIONS.noHeaders,
-    withOverrides(OPTIONS.watch, {
-      describe: 'After listing, print each change as it happens, until interrupted (Ctrl-C).',
-    }),
+    OPTIONS.watch,
   ],
 
   parse(args) {
