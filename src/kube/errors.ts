@@ -4,6 +4,7 @@
 // ApiException.message embeds response headers and body: it is never used.
 
 import { CmlockError, ExitCode } from '../errors.ts';
+import { formatDuration } from '../lock/duration.ts';
 import {
   AlreadyExistsError,
   AmbiguousWriteError,
@@ -337,10 +338,6 @@ function describeWrite(spec: RequestSpec): string {
 
 export function contextText(ctx: ErrorContext): string {
   return ctx.inCluster ? 'in-cluster service account' : `context "${ctx.contextName}"`;
-}
-
-export function formatDuration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : ms >= 1000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}ms`;
 }
 
 /** Quotes a word for the copy-pasteable `kubectl ...` hints. */

@@ -7,7 +7,8 @@
 
 import type { LockContext, LockView } from './types.ts';
 import { EXPIRY_ALLOWANCE_MS, expiryOf, isExpired, toLockView } from './record.ts';
-import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './operation.ts';
+import { Backoff } from './backoff.ts';
+import { cancelledError, Operation, PROTOCOL_BACKOFF } from './operation.ts';
 import { AmbiguousWriteError, RetryableError, type ListSelection, type StoredLock } from './store.ts';
 import { CmlockError } from '../errors.ts';
 
@@ -85,7 +86,7 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
 
   /** Lists again after a 410 and reports what changed meanwhile; returns the list's resourceVersion. */
   const relist = async (): Promise<string> => {
-    const result = await store.list(selection, signal);
+    const result = await store.list(selection, { signal });
     op.serverClock.observe(result.time);
     const seen = new Set<string>();
     for (const lock of sorted(result.value)) {
@@ -119,7 +120,7 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
 
     let resourceVersion = first.resourceVersion ?? '';
     let mustList = false;
-    const backoff = new Backoff(clock);
+    const backoff = new Backoff(PROTOCOL_BACKOFF, () => clock.random());
     for (;;) {
       const openedAt = clock.now();
       try {
@@ -154,7 +155,7 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
       }
       if (done.signal.aborted || op.cancelled) break;
       // A stream that lasted is a normal end (the server's timeout): open the next one promptly.
-      if (clock.now() - openedAt >= BACKOFF_MAX_MS) backoff.reset();
+      if (clock.now() - openedAt >= PROTOCOL_BACKOFF.maxMs) backoff.reset();
       try {
         await clock.sleep(backoff.next(), signal);
       } catch {

@@ -1,40 +1,16 @@
-// How the protocol talks to the store: every response teaches the server clock; a request that certainly was
-// not applied (RetryableError: 429, connection refused) is sent again after Retry-After or a capped, jittered
-// backoff; every wait honours cancellation and the overall deadline. Ambiguous writes are NOT retried here: the
-// protocol resolves them by reading back.
+// How the protocol talks to the store. Each request is sent once: transport retries (429 with Retry-After, a
+// refused connection, a read that timed out) belong to the store (kube/client.ts), which gets this operation's
+// cancellation signal and deadline so that none of its waits outlives the operation. Every response teaches the
+// server clock. Ambiguous writes are not retried at all: the protocol resolves them by reading back.
 
 import { CancelledError, CmlockError } from '../errors.ts';
-import type { Clock, LockContext } from './types.ts';
+import type { BackoffPolicy } from './backoff.ts';
 import { ServerClock } from './server-clock.ts';
-import { RetryableError, type LockStore, type Result, type StoredLock } from './store.ts';
+import type { LockStore, RequestOptions, Result, StoredLock } from './store.ts';
+import type { Clock, LockContext } from './types.ts';
 
-export const BACKOFF_INITIAL_MS = 250;
-export const BACKOFF_MAX_MS = 8000;
-/** Tries of one request before its RetryableError is reported (about 15–30 s of backoff in all). */
-export const MAX_ATTEMPTS = 8;
-
-/**
- * Exponential backoff, 250 ms doubling to 8 s, with "equal jitter": a delay is drawn from [base/2, base). Full
- * jitter ([0, base)) can draw almost 0, which makes a tight loop; half of the base is always kept.
- */
-export class Backoff {
-  readonly #clock: Clock;
-  #failures = 0;
-
-  constructor(clock: Clock) {
-    this.#clock = clock;
-  }
-
-  next(): number {
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** this.#failures);
-    this.#failures = Math.min(this.#failures + 1, 30);
-    return base / 2 + (this.#clock.random() * base) / 2;
-  }
-
-  reset(): void {
-    this.#failures = 0;
-  }
-}
+/** The protocol's own pauses: before a read-back, and before a watch is opened again. */
+export const PROTOCOL_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 8000 };
 
 /** The error to throw once `signal` has fired: its reason when that is one of ours (e.g. a signal), else "cancelled". */
 export function cancelledError(signal: AbortSignal | undefined): CmlockError {
@@ -67,31 +43,30 @@ export class Operation {
     if (this.cancelled) throw cancelledError(this.signal);
   }
 
-  /**
-   * Sends one request; RetryableError is retried (at most MAX_ATTEMPTS, never past the deadline), unless the
-   * store has already retried it (RetryableError.retried).
-   */
-  async request<T>(send: (signal?: AbortSignal) => Promise<Result<T>>): Promise<T> {
-    const backoff = new Backoff(this.clock);
-    for (let attempt = 1; ; attempt++) {
+  /** What every store request of this operation carries: its cancellation and its deadline. */
+  get requestOptions(): RequestOptions {
+    const options: RequestOptions = {};
+    if (this.signal !== undefined) options.signal = this.signal;
+    if (this.deadline !== undefined) options.deadline = this.deadline;
+    return options;
+  }
+
+  /** Sends one request and learns the server's time from its answer. */
+  async request<T>(send: (options: RequestOptions) => Promise<Result<T>>): Promise<T> {
+    this.throwIfCancelled();
+    try {
+      const result = await send(this.requestOptions);
+      this.serverClock.observe(result.time);
+      return result.value;
+    } catch (error) {
       this.throwIfCancelled();
-      try {
-        const result = await send(this.signal);
-        this.serverClock.observe(result.time);
-        return result.value;
-      } catch (error) {
-        this.throwIfCancelled();
-        if (!(error instanceof RetryableError) || error.retried || attempt >= MAX_ATTEMPTS) throw error;
-        const delay = (error.retryAfterMs ?? 0) + backoff.next();
-        if (this.deadline !== undefined && this.clock.now() + delay > this.deadline) throw error;
-        await this.pause(delay);
-      }
+      throw error;
     }
   }
 
   /** Consistent read of one lock; undefined when it does not exist. */
   get(name: string): Promise<StoredLock | undefined> {
-    return this.request((signal) => this.store.get(name, signal));
+    return this.request((options) => this.store.get(name, options));
   }
 
   /** Sleeps on the injected clock; throws the cancellation error when the signal fires. */

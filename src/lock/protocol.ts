@@ -30,18 +30,23 @@ import {
   sameAcquisition,
   toLockView,
 } from './record.ts';
-import { Backoff, MAX_ATTEMPTS, Operation } from './operation.ts';
+import { Backoff } from './backoff.ts';
+import { Operation, PROTOCOL_BACKOFF } from './operation.ts';
 import {
   AlreadyExistsError,
   AmbiguousWriteError,
   ConflictError,
   StoreNotFoundError,
   type LockWrite,
+  type RequestOptions,
   type Result,
   type StoredLock,
 } from './store.ts';
 import { formatTime, printable, quote } from './text.ts';
 import { waitForChange } from './wait.ts';
+
+/** Writes whose answer was lost, at most, before the last one's error is reported. */
+const MAX_ATTEMPTS = 8;
 
 /** How long cleanup after Ctrl-C may take (reading back and deleting a lock we may have just taken). */
 const CLEANUP_BUDGET_MS = 1000;
@@ -100,7 +105,7 @@ async function tryAcquire(ctx: LockContext, op: Operation, opts: AcquireOptions,
   const { store, clock, holder } = ctx;
   const { name, ttlMs, reason } = opts;
   const { acquisitionId } = attempt;
-  const backoff = new Backoff(clock);
+  const backoff = new Backoff(PROTOCOL_BACKOFF, () => clock.random());
   const newLock = (): LockWrite => ({
     name,
     labels: lockLabels(opts.labels),
@@ -118,14 +123,14 @@ async function tryAcquire(ctx: LockContext, op: Operation, opts: AcquireOptions,
   //    needs no create either).
   let seen = op.serverClock.known() ? undefined : await op.get(name);
   for (;;) {
-    let send: (signal?: AbortSignal) => Promise<Result<StoredLock>>;
+    let send: (options: RequestOptions) => Promise<Result<StoredLock>>;
     const sendMono = clock.now(); // before the record is stamped and sent: the lease runs from here
     if (seen === undefined) {
       // 1. Free, as far as we know: create it.
       outcome = 'acquired';
       previous = undefined;
       const lock = newLock();
-      send = (signal) => store.create(lock, signal);
+      send = (o) => store.create(lock, o);
     } else {
       const current = seen;
       const serverNow = op.serverClock.now();
@@ -144,7 +149,7 @@ async function tryAcquire(ctx: LockContext, op: Operation, opts: AcquireOptions,
             ownerReferences: current.ownerReferences,
             data: renewedRecord(current, { nowMs: op.serverClock.stamp(), ttlMs, reason: reason || undefined }),
           };
-          send = (signal) => store.update(lock, current.resourceVersion, signal);
+          send = (o) => store.update(lock, current.resourceVersion, o);
           break;
         }
         case 'takeover': {
@@ -153,7 +158,7 @@ async function tryAcquire(ctx: LockContext, op: Operation, opts: AcquireOptions,
           outcome = 'tookOver';
           previous = current;
           const lock = newLock();
-          send = (signal) => store.update(lock, current.resourceVersion, signal);
+          send = (o) => store.update(lock, current.resourceVersion, o);
           break;
         }
         case 'held':
@@ -190,7 +195,7 @@ type WriteResult<T> = { done: true; value: T } | { done: false; ambiguous: boole
 /** One conditional write. Throws what the protocol does not decide on (403, network, cancellation). */
 async function writeOnce<T>(
   op: Operation,
-  send: (signal?: AbortSignal) => Promise<Result<T>>,
+  send: (options: RequestOptions) => Promise<Result<T>>,
 ): Promise<WriteResult<T>> {
   try {
     return { done: true, value: await op.request(send) };
@@ -207,9 +212,9 @@ async function writeOnce<T>(
 async function abandon(op: Operation, name: string, acquisitionId: string): Promise<void> {
   const { signal, dispose } = op.cleanupSignal(CLEANUP_BUDGET_MS);
   try {
-    const { value: lock } = await op.store.get(name, signal);
+    const { value: lock } = await op.store.get(name, { signal });
     if (lock?.data[DataKey.acquisitionId] === acquisitionId) {
-      await op.store.delete(name, { uid: lock.uid, resourceVersion: lock.resourceVersion }, signal);
+      await op.store.delete(name, { uid: lock.uid, resourceVersion: lock.resourceVersion }, { signal });
     }
   } catch {
     // Best effort: a lock left behind still expires with its lease.
@@ -267,7 +272,7 @@ export async function renew(ctx: LockContext, opts: RenewOptions): Promise<LockV
   const { store, holder } = ctx;
   const { name } = opts;
   const op = new Operation(ctx, opts.signal);
-  const backoff = new Backoff(ctx.clock);
+  const backoff = new Backoff(PROTOCOL_BACKOFF, () => ctx.clock.random());
   let conflicts = 0;
   let ambiguous = 0;
   // 1. Read it.
@@ -282,7 +287,7 @@ export async function renew(ctx: LockContext, opts: RenewOptions): Promise<LockV
     const current = lock;
     const data = renewedRecord(current, { nowMs: op.serverClock.stamp(), ttlMs: opts.ttlMs });
     const write: LockWrite = { name, labels: current.labels, ownerReferences: current.ownerReferences, data };
-    const result = await writeOnce(op, (signal) => store.update(write, current.resourceVersion, signal));
+    const result = await writeOnce(op, (o) => store.update(write, current.resourceVersion, o));
     if (result.done) return toLockView(result.value, op.serverClock.now());
     // 4. Conflict: it changed since we read it (perhaps taken over): read it once more and decide again.
     //    A lost response: read it back; if it carries our renewal, the renewal took effect.
@@ -306,7 +311,7 @@ export async function release(ctx: LockContext, opts: ReleaseOptions): Promise<R
   const { store, holder } = ctx;
   const { name } = opts;
   const op = new Operation(ctx, opts.signal);
-  const backoff = new Backoff(ctx.clock);
+  const backoff = new Backoff(PROTOCOL_BACKOFF, () => ctx.clock.random());
   /** The lock whose forced release was recorded, so a retry does not record it twice. */
   let forcedFrom: StoredLock | undefined;
   // 1. Read the lock.
@@ -336,7 +341,7 @@ export async function release(ctx: LockContext, opts: ReleaseOptions): Promise<R
     }
     // 3. Delete exactly the object inspected: uid and resourceVersion preconditions.
     const preconditions = { uid: inspected.uid, resourceVersion: inspected.resourceVersion };
-    const result = await writeOnce(op, (signal) => store.delete(name, preconditions, signal));
+    const result = await writeOnce(op, (o) => store.delete(name, preconditions, o));
     const released = async (): Promise<ReleaseResult> => {
       if (ours) await recordEvent(ctx, inspected, 'Released', `${who(holder)} released the lock`);
       return { released: toLockView(inspected, op.serverClock.now()), forced: !ours };
@@ -365,7 +370,7 @@ export async function describe(ctx: LockContext, name: string, signal?: AbortSig
   const op = new Operation(ctx, signal);
   const lock = await op.get(name);
   if (lock === undefined) throw new LockNotFoundError(notFoundMessage(name, ctx.store.namespace));
-  const events = await ctx.store.events(lock, signal);
+  const events = await ctx.store.events(lock, op.requestOptions);
   return {
     ...toLockView(lock, op.serverClock.now()),
     uid: lock.uid,
@@ -386,7 +391,7 @@ export async function list(ctx: LockContext, options: ListOptions = {}): Promise
   const query: { labelSelector?: string; allNamespaces?: boolean } = {};
   if (options.labelSelector !== undefined) query.labelSelector = options.labelSelector;
   if (options.allNamespaces !== undefined) query.allNamespaces = options.allNamespaces;
-  const locks = await op.request((signal) => ctx.store.list(query, signal));
+  const locks = await op.request((o) => ctx.store.list(query, o));
   const serverNow = op.serverClock.now();
   return locks
     .map((lock) => toLockView(lock, serverNow))

@@ -7,7 +7,8 @@ import type { LockContext, LockView, WaitOptions, WaitStatus } from './types.ts'
 import { timedOutMessage, heldMessage } from './messages.ts';
 import { validateLockName } from './names.ts';
 import { expiryOf, EXPIRY_ALLOWANCE_MS, isExpired, toLockView } from './record.ts';
-import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './operation.ts';
+import { Backoff } from './backoff.ts';
+import { cancelledError, Operation, PROTOCOL_BACKOFF } from './operation.ts';
 import { ServerClock } from './server-clock.ts';
 import { AmbiguousWriteError, RetryableError, type StoredLock } from './store.ts';
 
@@ -104,7 +105,7 @@ export function waitForChange(
     }
 
     const watchLoop = async () => {
-      const backoff = new Backoff(clock);
+      const backoff = new Backoff(PROTOCOL_BACKOFF, () => clock.random());
       let from = latest.resourceVersion;
       while (!stop.aborted) {
         const openedAt = clock.now();
@@ -128,7 +129,7 @@ export function waitForChange(
         }
         if (stop.aborted) return;
         // 410 Gone, a stream that ended or failed: wait, re-read, and watch again from what we read.
-        if (clock.now() - openedAt >= BACKOFF_MAX_MS) backoff.reset();
+        if (clock.now() - openedAt >= PROTOCOL_BACKOFF.maxMs) backoff.reset();
         try {
           await clock.sleep(backoff.next(), stop);
         } catch {
@@ -136,7 +137,7 @@ export function waitForChange(
         }
         let current: StoredLock | undefined;
         try {
-          const result = await store.get(name, stop);
+          const result = await store.get(name, { signal: stop });
           serverClock.observe(result.time);
           current = result.value;
         } catch (error) {

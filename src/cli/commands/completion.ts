@@ -70,7 +70,7 @@ function clusterLookup(rt: Runtime): CompletionLookup {
     async lockNames(target) {
       try {
         const conn = await open(target);
-        const { value } = await conn.session.store().list({}, deadline());
+        const { value } = await conn.session.store().list({}, { signal: deadline() });
         return value.map((l) => l.name).sort();
       } catch {
         return [];

@@ -308,7 +308,7 @@ describe('ConfigMapStore over the wire', () => {
     reset(() => undefined);
     const { session } = sessionFor(server.url, {
       requestTimeoutMs: 150,
-      tuning: { retry: { maxAttempts: 2, baseMs: 1, capMs: 1 } },
+      tuning: { retry: { maxAttempts: 2, initialMs: 1, maxMs: 1 } },
     });
     const started = performance.now();
     await assert.rejects(session.store().get('x'), (err: unknown) => {
@@ -375,8 +375,8 @@ describe('ConfigMapStore over the wire', () => {
     const reason = new Error('interrupted');
     setTimeout(() => controller.abort(reason), 50);
     const started = performance.now();
-    await assert.rejects(session.store().get('x', controller.signal), (err) => err === reason);
-    await assert.rejects(session.store().create(lockWrite, controller.signal), (err) => err === reason);
+    await assert.rejects(session.store().get('x', { signal: controller.signal }), (err) => err === reason);
+    await assert.rejects(session.store().create(lockWrite, { signal: controller.signal }), (err) => err === reason);
     assert.ok(performance.now() - started < 1000);
   });
 
@@ -398,7 +398,7 @@ describe('ConfigMapStore over the wire', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('stop')), 100);
     const started = performance.now();
-    await assert.rejects(session.store().get('x', controller.signal), /stop/);
+    await assert.rejects(session.store().get('x', { signal: controller.signal }), /stop/);
     assert.ok(performance.now() - started < 1000, 'the 30s Retry-After wait was cut short by the signal');
   });
 

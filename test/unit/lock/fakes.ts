@@ -10,6 +10,7 @@ import {
   type LockEvent,
   type LockStore,
   type LockWrite,
+  type RequestOptions,
   type Result,
   type ServerTimeSample,
   type StoredLock,
@@ -174,6 +175,8 @@ export class FakeStore implements LockStore {
   readonly clock: FakeClock;
   /** Every call made, in order. */
   readonly calls: Call[] = [];
+  /** The deadline each request (get, create, update, delete, list, events) carried, in order. */
+  readonly deadlines: (number | undefined)[] = [];
   readonly problems: string[] = [];
   /** The server's object as the last scripted read showed it or the last applied write left it. */
   last: StoredLock | undefined;
@@ -253,22 +256,35 @@ export class FakeStore implements LockStore {
     return step.noTime ? { value, ...listed } : { value, time: this.sample(), ...listed };
   }
 
-  get(name: string): Promise<Result<StoredLock | undefined>> {
+  get(name: string, request?: RequestOptions): Promise<Result<StoredLock | undefined>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'get', name });
   }
-  create(lock: LockWrite): Promise<Result<StoredLock>> {
+  create(lock: LockWrite, request?: RequestOptions): Promise<Result<StoredLock>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'create', lock });
   }
-  update(lock: LockWrite, resourceVersion: string): Promise<Result<StoredLock>> {
+  update(lock: LockWrite, resourceVersion: string, request?: RequestOptions): Promise<Result<StoredLock>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'update', lock, resourceVersion });
   }
-  delete(name: string, preconditions: { uid: string; resourceVersion: string }): Promise<Result<void>> {
+  delete(
+    name: string,
+    preconditions: { uid: string; resourceVersion: string },
+    request?: RequestOptions,
+  ): Promise<Result<void>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'delete', name, preconditions });
   }
-  list(options: { labelSelector?: string; allNamespaces?: boolean }): Promise<Result<StoredLock[]>> {
+  list(
+    options: { labelSelector?: string; allNamespaces?: boolean },
+    request?: RequestOptions,
+  ): Promise<Result<StoredLock[]>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'list', options });
   }
-  async events(lock: StoredLock): Promise<LockEvent[]> {
+  async events(lock: StoredLock, request?: RequestOptions): Promise<LockEvent[]> {
+    this.deadlines.push(request?.deadline);
     return (await this.#answer<LockEvent[]>({ method: 'events', lock })).value;
   }
   async recordEvent(

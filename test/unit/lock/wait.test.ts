@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, CmlockError, HeldError } from '../../../src/errors.ts';
-import { BACKOFF_MAX_MS } from '../../../src/lock/operation.ts';
+import { PROTOCOL_BACKOFF } from '../../../src/lock/operation.ts';
 import { RetryableError, type StoredLock } from '../../../src/lock/store.ts';
 import { waitForChange, waitUntilFree } from '../../../src/lock/wait.ts';
 import { cmlock, expectCall, fixture, outcome, SERVER_START_MS, START_MONO, type Fixture } from './fakes.ts';
@@ -78,7 +78,7 @@ describe('waitForChange', () => {
     sleeps.forEach((ms, i) => {
       const base = bases[i] ?? 0;
       assert.ok(ms >= base / 2 && ms < base, `pause ${i} = ${ms} not in [${base / 2}, ${base})`);
-      assert.ok(ms > 0 && ms <= BACKOFF_MAX_MS);
+      assert.ok(ms > 0 && ms <= PROTOCOL_BACKOFF.maxMs);
     });
     assert.notEqual(sleeps[6], sleeps[7], 'jittered');
   });
