@@ -3,7 +3,7 @@
 // carries the resourceVersion read; release = delete with uid and resourceVersion preconditions; renew = update
 // with the resourceVersion. A write whose response was lost is resolved by reading back, never by a blind retry.
 
-import { HeldError, LockNotFoundError, NotHolderError, type CmlockError } from '../errors.ts';
+import type { CmlockError } from '../errors.ts';
 import type {
   AcquireOptions,
   AcquireOutcome,
@@ -17,7 +17,7 @@ import type {
   RenewOptions,
 } from './types.ts';
 import { formatDuration } from './duration.ts';
-import { heldMessage, notFoundMessage, notHolderMessage } from './messages.ts';
+import { LockHeldError, LockMissingError, NotYourLockError } from './errors.ts';
 import { lockLabels, validateLockName } from './names.ts';
 import {
   DataKey,
@@ -164,9 +164,10 @@ async function tryAcquire(ctx: LockContext, op: Operation, opts: AcquireOptions,
         case 'held':
           // 5. Held by someone else: report it (try once), or wait until it changes, goes or expires.
           if (opts.timeoutMs === 0) {
-            throw new HeldError(heldMessage(name, current, serverNow, '; use --timeout to wait for it'));
+            throw new LockHeldError('acquire', { lock: current, serverNowMs: serverNow });
           }
           seen = await waitForChange(op.context(ctx), name, current, op.deadline, op.signal, {
+            operation: 'acquire',
             startedMono: attempt.startedMono,
             wakeOn: (lock) => decide(lock, holder, acquisitionId, op.serverClock.now()) !== 'held',
           });
@@ -278,10 +279,10 @@ export async function renew(ctx: LockContext, opts: RenewOptions): Promise<LockV
   // 1. Read it.
   let lock = await op.get(name);
   for (;;) {
-    if (lock === undefined) throw new LockNotFoundError(notFoundMessage(name, store.namespace));
+    if (lock === undefined) throw new LockMissingError(name, store.namespace);
     // 2. Only its holder renews it.
     if (lock.data[DataKey.holderIdentity] !== holder.identity) {
-      throw new NotHolderError(notHolderMessage(name, lock, op.serverClock.now(), holder.identity));
+      throw new NotYourLockError('renew', { lock, serverNowMs: op.serverClock.now() }, holder.identity);
     }
     // 3. Update with the resourceVersion read: new renewTime (and lease); same acquisition, fence written down.
     const current = lock;
@@ -319,14 +320,13 @@ export async function release(ctx: LockContext, opts: ReleaseOptions): Promise<R
   for (let attempt = 1; ; attempt++) {
     if (lock === undefined) {
       if (opts.ignoreNotFound) return { forced: false };
-      throw new LockNotFoundError(notFoundMessage(name, store.namespace));
+      throw new LockMissingError(name, store.namespace);
     }
     // 2. Ours, or someone else's with --force, recorded before the delete (the event's object goes with it).
     const inspected = lock;
     const ours = inspected.data[DataKey.holderIdentity] === holder.identity;
     if (!ours && !opts.force) {
-      const message = notHolderMessage(name, inspected, op.serverClock.now(), holder.identity);
-      throw new NotHolderError(`${message}; use --force to release it anyway`);
+      throw new NotYourLockError('release', { lock: inspected, serverNowMs: op.serverClock.now() }, holder.identity);
     }
     if (!ours && forcedFrom === undefined) {
       forcedFrom = inspected;
@@ -358,8 +358,7 @@ export async function release(ctx: LockContext, opts: ReleaseOptions): Promise<R
       !sameAcquisition(lock, inspected) &&
       lock.data[DataKey.holderIdentity] !== holder.identity
     ) {
-      const message = notHolderMessage(name, lock, op.serverClock.now(), holder.identity);
-      throw new NotHolderError(`${message}; it changed hands while being released and was left untouched`);
+      throw new NotYourLockError('release', { lock, serverNowMs: op.serverClock.now() }, holder.identity, true);
     }
   }
 }
@@ -369,7 +368,7 @@ export async function describe(ctx: LockContext, name: string, signal?: AbortSig
   validateLockName(name);
   const op = new Operation(ctx, signal);
   const lock = await op.get(name);
-  if (lock === undefined) throw new LockNotFoundError(notFoundMessage(name, ctx.store.namespace));
+  if (lock === undefined) throw new LockMissingError(name, ctx.store.namespace);
   const events = await ctx.store.events(lock, op.requestOptions);
   return {
     ...toLockView(lock, op.serverClock.now()),

@@ -2,9 +2,9 @@
 // on the server's clock (a dead holder produces no event). The API load does not grow with the wait: the watch
 // is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff.
 
-import { CmlockError, HeldError } from '../errors.ts';
+import { CmlockError } from '../errors.ts';
+import { LockHeldError } from './errors.ts';
 import type { LockContext, LockView, WaitOptions, WaitStatus } from './types.ts';
-import { timedOutMessage, heldMessage } from './messages.ts';
 import { validateLockName } from './names.ts';
 import { expiryOf, EXPIRY_ALLOWANCE_MS, isExpired, toLockView } from './record.ts';
 import { Backoff } from './backoff.ts';
@@ -15,6 +15,8 @@ import { AmbiguousWriteError, RetryableError, type StoredLock } from './store.ts
 export const PROGRESS_INTERVAL_MS = 1000;
 
 export interface WaitForChangeOptions {
+  /** Who waits: the timeout's HeldError says so. */
+  operation: 'acquire' | 'wait';
   /** When the caller started waiting (local monotonic ms), for progress and the timeout message. */
   startedMono?: number;
   /**
@@ -34,8 +36,8 @@ export function waitForChange(
   name: string,
   seen: StoredLock,
   deadlineMono: number | undefined,
-  signal?: AbortSignal,
-  options: WaitForChangeOptions = {},
+  signal: AbortSignal | undefined,
+  options: WaitForChangeOptions,
 ): Promise<StoredLock | undefined> {
   const { clock, store } = ctx;
   const serverClock = ctx.serverClock ?? new ServerClock(clock);
@@ -86,7 +88,8 @@ export function waitForChange(
     if (deadlineMono !== undefined) {
       // Monotonic times are fractional; their difference is the whole-millisecond timeout give or take 1e-12.
       const timeoutMs = Math.round(deadlineMono - startedMono);
-      const timedOut = () => fail(new HeldError(timedOutMessage(name, timeoutMs, latest, serverClock.now())));
+      const timedOut = () =>
+        fail(new LockHeldError(options.operation, { lock: latest, serverNowMs: serverClock.now() }, timeoutMs));
       if (clock.now() >= deadlineMono) return timedOut();
       after(deadlineMono - clock.now(), timedOut);
     }
@@ -188,8 +191,9 @@ export async function waitUntilFree(ctx: LockContext, opts: WaitOptions): Promis
   for (;;) {
     if (lock === undefined) return undefined;
     if (expired(lock)) return toLockView(lock, op.serverClock.now());
-    if (opts.timeoutMs === 0) throw new HeldError(heldMessage(opts.name, lock, op.serverClock.now()));
+    if (opts.timeoutMs === 0) throw new LockHeldError('wait', { lock, serverNowMs: op.serverClock.now() });
     lock = await waitForChange(op.context(ctx), opts.name, lock, deadline, opts.signal, {
+      operation: 'wait',
       startedMono,
       wakeOn: expired,
     });

@@ -85,15 +85,15 @@ const cases: Case[] = [
     want: { outcome: 'acquired', fence: '101', leaseStartMono: START_MONO },
   },
   {
-    name: 'held by someone else, try once: HeldError says who and until when, no write',
+    name: 'held by someone else, try once: LockHeldError says who and until when (no flag: the command adds it)',
     script: [expectCall.create(alreadyExists()), expectCall.get(bobHolds())],
-    want: { error: `lock "db-migrate" is held by ${BOB_HELD_TEXT}; use --timeout to wait for it` },
+    want: { error: `lock "db-migrate" is held by ${BOB_HELD_TEXT}` },
   },
   {
     name: 'held, server clock unknown: the first read finds it, no create at all',
     knownServerClock: false,
     script: [expectCall.get(bobHolds())],
-    want: { error: `lock "db-migrate" is held by ${BOB_HELD_TEXT}; use --timeout to wait for it` },
+    want: { error: `lock "db-migrate" is held by ${BOB_HELD_TEXT}` },
   },
   {
     name: 'expired: taken over by an update carrying the resourceVersion read, old owner dropped, no fence',
@@ -265,24 +265,21 @@ const cases: Case[] = [
     script: [expectCall.create(alreadyExists()), expectCall.get(goLock({ expiresAtSeconds: START_S + 600 }))],
     want: {
       error:
-        'lock "db-migrate" is held by pod/worker-7 since 2026-11-26T06:00:00Z, expires 2026-11-26T06:40:00Z (in 10m); ' +
-        'use --timeout to wait for it',
+        'lock "db-migrate" is held by pod/worker-7 since 2026-11-26T06:00:00Z, expires 2026-11-26T06:40:00Z (in 10m)',
     },
   },
   {
     name: 'Go library lock without expiresAt never expires by time (the Go library would call it stale)',
     script: [expectCall.create(alreadyExists()), expectCall.get(goLock({}))],
     want: {
-      error:
-        'lock "db-migrate" is held by pod/worker-7 since 2026-11-26T06:00:00Z, never expires; use --timeout to wait for it',
+      error: 'lock "db-migrate" is held by pod/worker-7 since 2026-11-26T06:00:00Z, never expires',
     },
   },
   {
     name: 'never-expiring cmlock lock: "never expires"',
     script: [expectCall.create(alreadyExists()), expectCall.get(cmlock({ ttlSeconds: 0, reason: '' }))],
     want: {
-      error:
-        'lock "db-migrate" is held by bob@host2 (user bob) since 2026-11-26T06:30:00Z, never expires; use --timeout to wait for it',
+      error: 'lock "db-migrate" is held by bob@host2 (user bob) since 2026-11-26T06:30:00Z, never expires',
     },
   },
   {

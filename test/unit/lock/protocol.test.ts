@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
+import { NotYourLockError } from '../../../src/lock/errors.ts';
 import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } from '../../../src/lock/types.ts';
 import {
   acquire,
@@ -44,7 +45,7 @@ interface ReleaseCase {
   opts?: Partial<ReleaseOptions>;
   script: Step[];
   want: { forced: boolean; holder?: string } | { error: string | RegExp; exitCode: number };
-  check?: (store: FakeStore, result?: ReleaseResult) => void;
+  check?: (store: FakeStore, result?: ReleaseResult, error?: Error) => void;
 }
 
 const releaseCases: ReleaseCase[] = [
@@ -59,11 +60,15 @@ const releaseCases: ReleaseCase[] = [
     },
   },
   {
-    name: 'by someone else: NotHolderError naming the holder and --force; no delete',
+    name: 'by someone else: NotYourLockError naming the holder (the command adds --force); no delete',
     script: [expectCall.get(bobs())],
-    want: {
-      error: `lock "db-migrate" is held by ${BOB_TEXT}, not by you (alice@host1); use --force to release it anyway`,
-      exitCode: 4,
+    want: { error: `lock "db-migrate" is held by ${BOB_TEXT}, not by you (alice@host1)`, exitCode: 4 },
+    check: (_store, _result, error) => {
+      assert.ok(error instanceof NotYourLockError);
+      assert.equal(error.operation, 'release');
+      assert.equal(error.changedHands, false);
+      assert.equal(error.holder.holder, 'bob@host2');
+      assert.equal(error.identity, 'alice@host1');
     },
   },
   {
@@ -187,7 +192,7 @@ describe('release', () => {
         assert.equal(got.value.forced, c.want.forced);
         assert.equal(got.value.released?.holder, c.want.holder);
       }
-      c.check?.(store, got.value);
+      c.check?.(store, got.value, got.error);
     });
   }
 });

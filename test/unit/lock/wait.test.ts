@@ -16,7 +16,10 @@ const renewedAt = (ms: number, resourceVersion: string) =>
 function wait(f: Fixture, seen: StoredLock, options: { deadline?: number; wakeOn?: (l: StoredLock) => boolean } = {}) {
   return outcome(
     f.clock,
-    waitForChange(f.ctx, 'db-migrate', seen, options.deadline, undefined, { wakeOn: options.wakeOn }),
+    waitForChange(f.ctx, 'db-migrate', seen, options.deadline, undefined, {
+      operation: 'wait',
+      wakeOn: options.wakeOn,
+    }),
   );
 }
 
@@ -152,7 +155,10 @@ describe('waitForChange', () => {
     f.store.script(expectCall.watch(['hang']));
     const got = await outcome(
       f.clock,
-      waitForChange(f.ctx, 'db-migrate', held(), START_MONO + 2000, undefined, { startedMono: START_MONO - 1000 }),
+      waitForChange(f.ctx, 'db-migrate', held(), START_MONO + 2000, undefined, {
+        operation: 'wait',
+        startedMono: START_MONO - 1000,
+      }),
     );
     assert.ok(got.error instanceof HeldError);
     assert.match(got.error.message, /^timed out after 3s waiting for lock "db-migrate" \(held by bob@host2 /);
@@ -166,7 +172,10 @@ describe('waitForChange', () => {
     const started = 7200.0137;
     const got = await outcome(
       f.clock,
-      waitForChange(f.ctx, 'db-migrate', held(), started + 1000, undefined, { startedMono: started }),
+      waitForChange(f.ctx, 'db-migrate', held(), started + 1000, undefined, {
+        operation: 'wait',
+        startedMono: started,
+      }),
     );
     assert.ok(got.error instanceof HeldError);
     assert.match(got.error.message, /^timed out after 1s waiting for lock "db-migrate" /);
@@ -176,7 +185,9 @@ describe('waitForChange', () => {
     const f = fixture();
     const controller = new AbortController();
     f.store.script(expectCall.watch(['hang']));
-    const running = waitForChange(f.ctx, 'db-migrate', neverExpires(), undefined, controller.signal);
+    const running = waitForChange(f.ctx, 'db-migrate', neverExpires(), undefined, controller.signal, {
+      operation: 'wait',
+    });
     await f.clock.advance(500);
     controller.abort();
     const got = await outcome(f.clock, running);
