@@ -10,7 +10,7 @@ import {
   TTL_NEGATIVE,
   validateRunTimings,
   type RunTimings,
-} from '../../../src/lock/timing.ts';
+} from '../../../src/run/timing.ts';
 
 const ok: RunTimings = { leaseMs: 30_000, renewDeadlineMs: 15_000, retryPeriodMs: 7_500, killAfterMs: 10_000 };
 
