@@ -400,14 +400,3 @@ export async function list(ctx: LockContext, options: ListOptions = {}): Promise
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-
-/**
- * The identity `run` holds a lock under: unique to one process, so two `run`s by the same person on the same
- * host exclude each other. `base` is the usual identity (user@host or --identity).
- */
-export function runHolderIdentity(base: string, pid: number, random: () => number): string {
-  const suffix = Math.floor(random() * 0x10000)
-    .toString(16)
-    .padStart(4, '0');
-  return `${base}/run-${pid}-${suffix}`;
-}

@@ -7,7 +7,7 @@ import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
 import type { Clock, LockContext, LockView, RenewOptions } from '../lock/types.ts';
 import { RetryableError } from '../lock/store.ts';
 import { formatDuration } from '../lock/duration.ts';
-import type { RunTimings } from '../lock/timing.ts';
+import type { RunTimings } from './timing.ts';
 
 export type RenewFn = (ctx: LockContext, opts: RenewOptions) => Promise<LockView>;
 

@@ -5,7 +5,7 @@
 // Everything outside (lock protocol, clock, child processes, signals, environment, stderr) is injected:
 // this module never exits, never reads process.env or argv, and is unit-tested with fakes.
 
-import { CancelledError, CmlockError, ExitCode, UsageError } from '../errors.ts';
+import { CancelledError, CmlockError, ExitCode } from '../errors.ts';
 import type {
   AcquireOptions,
   AcquireResult,
@@ -21,7 +21,7 @@ import { exitCodeOf, signalNumber, startFailure, type RunningChild, type StartCh
 import { describe, keepLease, type LostLock } from './lease.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { printable, quote } from '../lock/text.ts';
-import { defaultRunTimings, validateRunTimings } from '../lock/timing.ts';
+import { defaultRunTimings } from './timing.ts';
 
 export type ForwardedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 export const forwardedSignals: readonly ForwardedSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -62,20 +62,20 @@ export interface RunOptions {
   reason: string;
   labels: Record<string, string>;
   owner?: OwnerReference;
-  /** CMD and its arguments, passed exactly (no shell). */
-  command: readonly string[];
+  /** CMD and its arguments, passed exactly (no shell); checked by the command line (src/cli/commands/run.ts). */
+  command: readonly [string, ...string[]];
 }
 
 type Phase = 'acquiring' | 'starting' | 'running' | 'releasing';
 
 /**
- * Runs CMD under the lock and returns the exit code for cmlock. Throws CmlockError before CMD starts (usage,
- * held at --timeout, API errors) and CancelledError when interrupted while waiting.
+ * Runs CMD under the lock and returns the exit code for cmlock. Throws CmlockError before CMD starts (held at
+ * --timeout, API errors) and CancelledError when interrupted while waiting. Its options were validated by the
+ * command line (the timings with brokenTimingRule).
  */
 export async function runLocked(deps: RunDeps, options: RunOptions): Promise<number> {
-  const [file, ...args] = checkCommand(options.command);
+  const [file, ...args] = options.command;
   const timings = defaultRunTimings(options.ttlMs, options.killAfterMs);
-  validateRunTimings(timings);
   const { clock, ctx, lock } = deps;
   const name = options.name;
   const say = (line: string): void => deps.stderr.write(`${line}\n`);
@@ -237,17 +237,6 @@ async function stopChild(child: RunningChild, lost: LostLock, killAfterMs: numbe
   } finally {
     timers.abort();
   }
-}
-
-function checkCommand(command: readonly string[]): [string, ...string[]] {
-  const [file, ...args] = command;
-  if (file === undefined || file === '') {
-    throw new UsageError('run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]');
-  }
-  if (command.some((arg) => arg.includes('\0'))) {
-    throw new UsageError('the command and its arguments must not contain NUL characters');
-  }
-  return [file, ...args];
 }
 
 function childEnv(

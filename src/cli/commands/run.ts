@@ -2,9 +2,10 @@
 // signals, stopping it when the lock is lost) is src/run/run.ts; this file connects it to the cluster.
 
 import { UsageError } from '../../errors.ts';
-import { acquire, release, renew, runHolderIdentity } from '../../lock/protocol.ts';
-import { defaultRunTimings, validateRunTimings } from '../../lock/timing.ts';
+import { acquire, release, renew } from '../../lock/protocol.ts';
+import { runHolderIdentity } from '../../run/identity.ts';
 import { runLocked } from '../../run/run.ts';
+import { brokenTimingRule, defaultRunTimings, type TimingRule } from '../../run/timing.ts';
 import { defineCommand } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
 import { connect, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../session.ts';
@@ -14,7 +15,7 @@ import { duration, identity as validIdentity, labels, lockName } from '../valida
 export interface RunCommandOptions {
   name: string;
   /** CMD and its arguments. */
-  command: string[];
+  command: [string, ...string[]];
   ttlMs: number;
   timeoutMs: number;
   killAfterMs: number;
@@ -26,6 +27,16 @@ export interface RunCommandOptions {
 
 const DEFAULT_TTL_MS = 60 * 1000;
 const DEFAULT_KILL_AFTER_MS = 10 * 1000;
+
+/** One exact message per timing rule (client-go's NewLeaderElector style), in the flags' words. */
+export const TIMING_MESSAGES: Readonly<Record<TimingRule, string>> = {
+  leaseNegative: '--ttl must not be negative',
+  killAfterNegative: '--kill-after must not be negative',
+  retryPeriodNotPositive: 'the renew period must be greater than zero',
+  renewDeadlineTooShort: 'the renew deadline must be greater than 1.2 times the renew period',
+  leaseTooShort:
+    '--ttl must be greater than the renew deadline plus --kill-after, so that CMD is stopped before the lock can expire',
+};
 
 export const runCommand = defineCommand<RunCommandOptions>({
   name: 'run',
@@ -87,14 +98,19 @@ export const runCommand = defineCommand<RunCommandOptions>({
     if (extra.length > 0) {
       throw new UsageError(`put the command after "--": kubectl cmlock run ${name} -- ${extra.join(' ')}`);
     }
-    if (args.rest.length === 0)
+    const [file, ...cmdArgs] = args.rest;
+    if (file === undefined)
       throw new UsageError('a command is required after "--": kubectl cmlock run NAME -- CMD [ARGS...]');
+    if (file === '') throw new UsageError('run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]');
+    if (args.rest.some((arg) => arg.includes('\0'))) {
+      throw new UsageError('the command and its arguments must not contain NUL characters');
+    }
     const ttl = args.string(OPTIONS.ttl);
     const timeout = args.string(OPTIONS.timeout);
     const killAfter = args.string(OPTIONS.killAfter);
     const options: RunCommandOptions = {
       name: lockName(name),
-      command: [...args.rest],
+      command: [file, ...cmdArgs],
       ttlMs: ttl === undefined ? DEFAULT_TTL_MS : duration('ttl', ttl, { min: 1000 }),
       timeoutMs: timeout === undefined ? -1 : duration('timeout', timeout, { negative: true }),
       killAfterMs: killAfter === undefined ? DEFAULT_KILL_AFTER_MS : duration('kill-after', killAfter),
@@ -103,7 +119,8 @@ export const runCommand = defineCommand<RunCommandOptions>({
       labels: labels(args.list(OPTIONS.labels)),
     };
     // CMD must be stopped before the lease can run out: --ttl > renew deadline + --kill-after.
-    validateRunTimings(defaultRunTimings(options.ttlMs, options.killAfterMs));
+    const broken = brokenTimingRule(defaultRunTimings(options.ttlMs, options.killAfterMs));
+    if (broken !== undefined) throw new UsageError(TIMING_MESSAGES[broken]);
     const identity = args.string(OPTIONS.identity);
     if (identity !== undefined) options.identity = validIdentity(identity, '--identity');
     return options;

@@ -5,14 +5,7 @@ import { describe, test } from 'node:test';
 import { LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
 import { NotYourLockError } from '../../../src/lock/errors.ts';
 import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } from '../../../src/lock/types.ts';
-import {
-  acquire,
-  describe as describeLock,
-  list,
-  release,
-  renew,
-  runHolderIdentity,
-} from '../../../src/lock/protocol.ts';
+import { acquire, describe as describeLock, list, release, renew } from '../../../src/lock/protocol.ts';
 import { compareFences } from '../../../src/lock/record.ts';
 import { ServerClock } from '../../../src/lock/server-clock.ts';
 import { AlreadyExistsError, AmbiguousWriteError, ConflictError, StoreNotFoundError } from '../../../src/lock/store.ts';
@@ -383,19 +376,4 @@ describe('describe and list', () => {
     );
     assert.deepEqual(store.callsOf('list')[0]?.options, { labelSelector: 'team=payments', allNamespaces: true });
   });
-});
-
-test('runHolderIdentity: unique per run process', () => {
-  assert.equal(
-    runHolderIdentity('alice@host1', 4242, () => 0.5),
-    'alice@host1/run-4242-8000',
-  );
-  assert.equal(
-    runHolderIdentity('alice@host1', 7, () => 0),
-    'alice@host1/run-7-0000',
-  );
-  assert.equal(
-    runHolderIdentity('alice@host1', 7, () => 0.99999),
-    'alice@host1/run-7-ffff',
-  );
 });

@@ -1,6 +1,6 @@
 // runLocked over fake lock functions, a fake clock and a scripted child: renew cadence, lost-lock handling,
 // signal forwarding, release. Timings used throughout are run's defaults (ttl 1m, kill-after 10s), which
-// src/lock/timing.ts turns into: renew every 20s, renew deadline 40s after the lease start (SIGTERM), SIGKILL by
+// src/run/timing.ts turns into: renew every 20s, renew deadline 40s after the lease start (SIGTERM), SIGKILL by
 // 50s, lease end 60s: 10s (a sixth of the lease) of headroom.
 
 import assert from 'node:assert/strict';
@@ -8,7 +8,6 @@ import { describe, test } from 'node:test';
 import { CancelledError, CmlockError, HeldError, LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
 import type { AcquireResult, RenewOptions } from '../../../src/lock/types.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
-import { KILL_AFTER_NEGATIVE, LEASE_TOO_SHORT, TTL_NEGATIVE } from '../../../src/lock/timing.ts';
 import { runLocked } from '../../../src/run/run.ts';
 import { FakeChild, hang, harness, lockView, settle, type Harness } from './fakes.ts';
 
@@ -465,27 +464,6 @@ describe('runLocked: before CMD starts', () => {
     await assert.rejects(runLocked(h.deps, h.options), HeldError);
     assert.equal(h.started.length, 0);
     assert.equal(h.signals.installed, 0);
-  });
-
-  test('bad timings and commands are usage errors before anything is sent', async () => {
-    const cases: [Partial<Harness['options']>, string][] = [
-      [{ command: [] }, 'run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]'],
-      [{ command: [''] }, 'run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]'],
-      [{ command: ['echo', 'a\0b'] }, 'the command and its arguments must not contain NUL characters'],
-      [{ ttlMs: -1 }, TTL_NEGATIVE],
-      [{ killAfterMs: -1 }, KILL_AFTER_NEGATIVE],
-      [{ ttlMs: 6_000, killAfterMs: 4_000 }, LEASE_TOO_SHORT],
-    ];
-    for (const [options, message] of cases) {
-      const h = harness(options);
-      await assert.rejects(runLocked(h.deps, h.options), (err: unknown) => {
-        assert.ok(err instanceof CmlockError);
-        assert.equal(err.exitCode, 2);
-        assert.equal(err.message, message);
-        return true;
-      });
-      assert.equal(h.lock.calls.length, 0);
-    }
   });
 
   test('CMD that cannot be started: a shell-like line, 127/126, the lock released', async () => {
