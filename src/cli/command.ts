@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.ts';
 import { OPTIONS, type OptionSpec } from './options.ts';
 import type { Runtime } from './runtime.ts';
-import { dnsLabel, duration, lockName } from './validate.ts';
+import { duration, lockName, namespace as validNamespace } from './validate.ts';
 
 /** What yargs parsed, read through the option table. */
 export interface ParsedArgs {
@@ -57,7 +57,7 @@ export function parseGlobalOptions(a: ParsedArgs): GlobalOptions {
   const context = a.string(OPTIONS.context);
   if (context !== undefined && context !== '') g.context = context;
   const namespace = a.string(OPTIONS.namespace);
-  if (namespace !== undefined) g.namespace = dnsLabel('namespace', namespace);
+  if (namespace !== undefined) g.namespace = validNamespace(namespace);
   const timeout = a.string(OPTIONS.requestTimeout);
   if (timeout !== undefined) g.requestTimeoutMs = duration('request-timeout', timeout, { bareSeconds: true });
   const verbose = a.string(OPTIONS.verbose);

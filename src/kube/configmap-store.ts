@@ -14,7 +14,8 @@ import type {
   WatchEvent,
 } from '../lock/store.ts';
 import type { CallOptions, KubeClient, Timed } from './client.ts';
-import { MANAGED_BY_SELECTOR, toConfigMap, toLockEvent, toStoredLock } from './convert.ts';
+import { MANAGED_BY_LABEL } from '../lock/names.ts';
+import { toConfigMap, toLockEvent, toStoredLock } from './convert.ts';
 import { CmlockError } from '../errors.ts';
 import { ForbiddenError, type RequestSpec, type Verb } from './errors.ts';
 import { watchConfigMap, watchConfigMaps } from './watch.ts';
@@ -238,7 +239,7 @@ function callOptions(request: RequestOptions): CallOptions {
 /** The managed-by label, and the user's selector when given. */
 function lockSelector(options: ListSelection): string {
   const extra = options.labelSelector?.trim();
-  return extra ? `${MANAGED_BY_SELECTOR},${extra}` : MANAGED_BY_SELECTOR;
+  return extra ? `${MANAGED_BY_LABEL},${extra}` : MANAGED_BY_LABEL;
 }
 
 /** Event names follow client-go (`<object>.<hex>`), kept within the 253-character limit. */

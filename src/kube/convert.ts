@@ -4,10 +4,6 @@
 import type { CoreV1Event, V1ConfigMap, V1OwnerReference } from '@kubernetes/client-node';
 import type { LockEvent, LockWrite, OwnerReference, StoredLock } from '../lock/store.ts';
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_VALUE = 'kubectl-cmlock';
-export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
-
 type Time = Date | string | undefined | null;
 
 export interface RawConfigMap {
@@ -52,8 +48,8 @@ export function toConfigMap(lock: LockWrite, namespace: string, resourceVersion?
       name: lock.name,
       namespace,
       ...(resourceVersion !== undefined ? { resourceVersion } : {}),
-      // Every lock carries the label `ls` selects on, whatever the caller passed.
-      labels: { ...lock.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+      // The protocol writes the managed-by label (lock/names.ts lockLabels); the store only moves it.
+      labels: { ...lock.labels },
       ownerReferences: lock.ownerReferences.map(toOwnerReference),
     },
     data: { ...lock.data },

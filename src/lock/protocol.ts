@@ -287,7 +287,12 @@ export async function renew(ctx: LockContext, opts: RenewOptions): Promise<LockV
     // 3. Update with the resourceVersion read: new renewTime (and lease); same acquisition, fence written down.
     const current = lock;
     const data = renewedRecord(current, { nowMs: op.serverClock.stamp(), ttlMs: opts.ttlMs });
-    const write: LockWrite = { name, labels: current.labels, ownerReferences: current.ownerReferences, data };
+    const write: LockWrite = {
+      name,
+      labels: lockLabels(current.labels),
+      ownerReferences: current.ownerReferences,
+      data,
+    };
     const result = await writeOnce(op, (o) => store.update(write, current.resourceVersion, o));
     if (result.done) return toLockView(result.value, op.serverClock.now());
     // 4. Conflict: it changed since we read it (perhaps taken over): read it once more and decide again.

@@ -13,7 +13,8 @@ import { closedPort, configMap, FakeApiServer, sendJson, sendStatus, sessionFor,
 const DATE = 'Wed, 21 Oct 2015 07:28:00 GMT';
 const lockWrite = {
   name: 'db-migrate',
-  labels: { team: 'a' },
+  // As the protocol writes them (lock/names.ts lockLabels): the store adds nothing.
+  labels: { team: 'a', 'app.kubernetes.io/managed-by': 'kubectl-cmlock' },
   data: { holderIdentity: 'me' },
   ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'pod-uid' }],
 };
@@ -67,7 +68,7 @@ describe('ConfigMapStore over the wire', () => {
     assert.equal(server.requests[0]?.path, '/api/v1/namespaces/ns1/configmaps/x');
   });
 
-  test('create: POSTs the whole object with the managed-by label and non-blocking owner', async () => {
+  test('create: POSTs the whole object as given, with a non-blocking owner', async () => {
     reset((req, res) => {
       const body = JSON.parse(req.body) as { metadata: object };
       sendJson(res, 201, {
