@@ -3,6 +3,7 @@
 
 import type { CoreV1Event, V1ConfigMap, V1OwnerReference } from '@kubernetes/client-node';
 import type { LockEvent, LockWrite, OwnerReference, StoredLock } from '../lock/store.ts';
+import { formatTime, parseTime, rfc3339 } from '../lock/time.ts';
 
 type Time = Date | string | undefined | null;
 
@@ -21,7 +22,7 @@ export interface RawConfigMap {
 
 export function toStoredLock(cm: RawConfigMap, fallbackNamespace: string): StoredLock {
   const meta = cm.metadata ?? {};
-  const created = rfc3339(meta.creationTimestamp);
+  const created = normalized(meta.creationTimestamp);
   return {
     name: meta.name ?? '',
     namespace: meta.namespace ?? fallbackNamespace,
@@ -69,9 +70,9 @@ function toOwnerReference(owner: OwnerReference): V1OwnerReference {
 
 export function toLockEvent(event: CoreV1Event): LockEvent {
   const times = [event.lastTimestamp, event.eventTime as Time, event.metadata?.creationTimestamp]
-    .map((t) => rfc3339(t))
+    .map((t) => normalized(t))
     .filter((t): t is string => t !== undefined);
-  const newest = times.sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+  const newest = times.sort((a, b) => (parseTime(b) ?? 0) - (parseTime(a) ?? 0))[0];
   return {
     type: event.type ?? '',
     reason: event.reason ?? '',
@@ -81,10 +82,10 @@ export function toLockEvent(event: CoreV1Event): LockEvent {
   };
 }
 
-/** RFC 3339 in UTC, whole seconds unless the source had a fraction. */
-export function rfc3339(time: Time): string | undefined {
+/** RFC 3339 in UTC, whole seconds unless the source had a fraction; text that is no time is kept as it is. */
+function normalized(time: Time): string | undefined {
   if (time === undefined || time === null || time === '') return undefined;
-  const date = time instanceof Date ? time : new Date(time);
-  if (Number.isNaN(date.getTime())) return typeof time === 'string' ? time : undefined;
-  return date.toISOString().replace('.000Z', 'Z');
+  const ms = time instanceof Date ? time.getTime() : (parseTime(time) ?? NaN);
+  if (Number.isNaN(ms)) return typeof time === 'string' ? time : undefined;
+  return ms % 1000 === 0 ? formatTime(ms) : rfc3339(ms);
 }

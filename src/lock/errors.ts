@@ -6,7 +6,8 @@ import { HeldError, LockNotFoundError, NotHolderError } from '../errors.ts';
 import { formatDuration, humanDuration } from './duration.ts';
 import { expiryOf, toLockView } from './record.ts';
 import type { StoredLock } from './store.ts';
-import { formatTime, printable, quote } from './text.ts';
+import { printable, quote } from './text.ts';
+import { formatTime, parseTime } from './time.ts';
 import type { LockView } from './types.ts';
 
 /** What the refused call was: the command's words depend on it. */
@@ -93,6 +94,6 @@ function describeHolder(lock: StoredLock, serverNowMs: number): string {
 }
 
 function formatStoredTime(text: string): string {
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? printable(text) : formatTime(ms);
+  const ms = parseTime(text);
+  return ms === undefined ? printable(text) : formatTime(ms);
 }

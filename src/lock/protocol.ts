@@ -42,7 +42,8 @@ import {
   type Result,
   type StoredLock,
 } from './store.ts';
-import { formatTime, printable, quote } from './text.ts';
+import { printable, quote } from './text.ts';
+import { formatTime } from './time.ts';
 import { waitForChange } from './wait.ts';
 
 /** Writes whose answer was lost, at most, before the last one's error is reported. */

@@ -3,6 +3,7 @@
 
 import type { Holder, LockView } from './types.ts';
 import type { StoredLock } from './store.ts';
+import { parseRfc3339, rfc3339 } from './time.ts';
 
 export const DataKey = {
   holderIdentity: 'holderIdentity',
@@ -84,10 +85,6 @@ export function renewedRecord(
   return data;
 }
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 function leaseText(ttlMs: number): string {
   return String(Math.max(0, Math.round(ttlMs)) / 1000);
 }
@@ -95,14 +92,6 @@ function leaseText(ttlMs: number): string {
 function expiresAtText(nowMs: number, ttlMs: number): string {
   if (ttlMs <= 0) return String(NEVER_EXPIRES_AT_SECONDS);
   return String(Math.min(NEVER_EXPIRES_AT_SECONDS, Math.ceil((nowMs + ttlMs) / 1000)));
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-
-function parseTime(text: string | undefined): number | undefined {
-  if (text === undefined || !RFC3339.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function leaseMsOf(data: Record<string, string>): number | undefined {
@@ -116,7 +105,7 @@ function leaseMsOf(data: Record<string, string>): number | undefined {
  * missing expiresAt as stale, which lets anyone break a lock whose holder meant it to last.
  */
 export function expiryOf(lock: StoredLock): number | undefined {
-  const renewMs = parseTime(lock.data[DataKey.renewTime]);
+  const renewMs = parseRfc3339(lock.data[DataKey.renewTime]);
   const leaseMs = leaseMsOf(lock.data);
   if (renewMs !== undefined && leaseMs !== undefined) {
     return leaseMs === 0 || renewMs + leaseMs >= NEVER_MS ? undefined : renewMs + leaseMs;

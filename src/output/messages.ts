@@ -2,7 +2,9 @@
 
 import type { AcquireResult, LockView, WaitStatus } from '../lock/types.ts';
 import { escapeText } from './escape.ts';
-import { formatClock, formatRelative, humanDuration, parseTime } from './time.ts';
+import { humanDuration } from '../lock/duration.ts';
+import { parseTime } from '../lock/time.ts';
+import { formatClock, formatRelative } from './time.ts';
 
 function expiry(lock: LockView, now: number): string {
   return lock.expiresAt === '' ? 'never expires' : `expires ${formatClock(lock.expiresAt, now)}`;

@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  formatAge,
-  formatClock,
-  formatExpires,
-  formatRelative,
-  formatTimestamp,
-  humanDuration,
-} from '../../../src/output/time.ts';
+import { humanDuration } from '../../../src/lock/duration.ts';
+import { formatAge, formatClock, formatExpires, formatRelative, formatTimestamp } from '../../../src/output/time.ts';
 import { NOW } from './fixtures.ts';
 
 const S = 1000;
