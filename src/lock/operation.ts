@@ -20,6 +20,7 @@ export function cancelledError(signal: AbortSignal | undefined): CmlockError {
 
 /** One protocol call (acquire, release, …): its store, clocks, cancellation and deadline. */
 export class Operation {
+  readonly ctx: LockContext;
   readonly store: LockStore;
   readonly clock: Clock;
   readonly serverClock: ServerClock;
@@ -28,6 +29,7 @@ export class Operation {
   readonly deadline: number | undefined;
 
   constructor(ctx: LockContext, signal?: AbortSignal, deadline?: number) {
+    this.ctx = ctx;
     this.store = ctx.store;
     this.clock = ctx.clock;
     this.serverClock = ctx.serverClock ?? new ServerClock(ctx.clock);
@@ -80,8 +82,8 @@ export class Operation {
   }
 
   /** The context for helpers (wait.ts) that must share this operation's server clock. */
-  context(ctx: LockContext): LockContext {
-    return { ...ctx, serverClock: this.serverClock };
+  context(): LockContext {
+    return { ...this.ctx, serverClock: this.serverClock };
   }
 
   /** A signal for best-effort cleanup after cancellation: fires after `ms` so cleanup cannot hang an exit. */

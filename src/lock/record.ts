@@ -179,3 +179,12 @@ export function toLockView(lock: StoredLock, serverNowMs: number): LockView {
     foreign,
   };
 }
+
+/** The order locks are listed in: by namespace, then name. */
+export function compareLocks(a: StoredLock, b: StoredLock): number {
+  return compareText(a.namespace, b.namespace) || compareText(a.name, b.name);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

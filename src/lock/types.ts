@@ -1,7 +1,7 @@
 // The types of the lock API the commands call; implemented in src/lock/protocol.ts and src/lock/wait.ts.
 
 import type { ServerClock } from './server-clock.ts';
-import type { LockEvent, LockStore, OwnerReference } from './store.ts';
+import type { LockEvent, LockStore, OwnerReference, StoredLock } from './store.ts';
 
 /** Local monotonic time and timers, injected so unit tests never sleep for real. */
 export interface Clock {
@@ -91,6 +91,8 @@ export interface AcquireResult {
   previous?: LockView;
   /** Local monotonic time (Clock.now) just before the acquiring write was sent: the lease runs from here. */
   leaseStartMono: number;
+  /** The object as the acquiring write left it: where renewFrom starts. */
+  stored: StoredLock;
 }
 
 export interface ReleaseOptions {
@@ -113,6 +115,20 @@ export interface RenewOptions {
   signal?: AbortSignal;
 }
 
+export interface RenewFromOptions {
+  /** The object the last acquire or renewal of ours left (AcquireResult.stored, RenewedLock.stored). */
+  from: StoredLock;
+  /** New lease length in ms; undefined keeps the current one. */
+  ttlMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A renewal's result: the lock as users see it, and the object to renew from next time. */
+export interface RenewedLock {
+  lock: LockView;
+  stored: StoredLock;
+}
+
 export interface WaitOptions {
   name: string;
   /** 0 = check once; < 0 = no limit. */
@@ -130,4 +146,4 @@ export interface WaitStatus {
   waitedMs: number;
 }
 
-export type { LockEvent, LockStore, OwnerReference };
+export type { LockEvent, LockStore, OwnerReference, StoredLock };

@@ -192,7 +192,7 @@ export async function waitUntilFree(ctx: LockContext, opts: WaitOptions): Promis
     if (lock === undefined) return undefined;
     if (expired(lock)) return toLockView(lock, op.serverClock.now());
     if (opts.timeoutMs === 0) throw new LockHeldError('wait', { lock, serverNowMs: op.serverClock.now() });
-    lock = await waitForChange(op.context(ctx), opts.name, lock, deadline, opts.signal, {
+    lock = await waitForChange(op.context(), opts.name, lock, deadline, opts.signal, {
       operation: 'wait',
       startedMono,
       wakeOn: expired,

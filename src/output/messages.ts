@@ -11,7 +11,7 @@ function expiry(lock: LockView, now: number): string {
 }
 
 /** What `acquire` prints on stdout without -o. */
-export function acquiredMessage(result: AcquireResult, now: number): string {
+export function acquiredMessage(result: Pick<AcquireResult, 'lock' | 'outcome' | 'previous'>, now: number): string {
   const { lock } = result;
   const name = `"${lock.name}"`;
   switch (result.outcome) {

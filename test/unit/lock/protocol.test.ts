@@ -1,11 +1,11 @@
-// release, renew, describe, list and fencing, as tables of scripted store calls.
+// release, renew, renewFrom, describe, list and fencing, as tables of scripted store calls.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
 import { NotYourLockError } from '../../../src/lock/errors.ts';
 import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } from '../../../src/lock/types.ts';
-import { acquire, describe as describeLock, list, release, renew } from '../../../src/lock/protocol.ts';
+import { acquire, describe as describeLock, list, release, renew, renewFrom } from '../../../src/lock/protocol.ts';
 import { compareFences } from '../../../src/lock/record.ts';
 import { ServerClock } from '../../../src/lock/server-clock.ts';
 import { AlreadyExistsError, AmbiguousWriteError, ConflictError, StoreNotFoundError } from '../../../src/lock/store.ts';
@@ -280,6 +280,76 @@ describe('renew', () => {
       c.check?.(store, got.value);
     });
   }
+});
+
+describe("renewFrom: the last object written, updated directly (run's renewals)", () => {
+  test('no read: one update carrying the resourceVersion of the object given; returns the one to renew from next', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(expectCall.update(), expectCall.update());
+    const first = await clock.run(renewFrom(ctx, { from: mine({ ttlSeconds: 30 }) }));
+    await clock.advance(10_000);
+    const second = await clock.run(renewFrom(ctx, { from: first.stored, ttlMs: 60_000 }));
+    store.verify();
+    assert.deepEqual(store.methods(), ['update', 'update']);
+    assert.deepEqual(
+      store.callsOf('update').map((c) => c.resourceVersion),
+      ['70', first.stored.resourceVersion],
+    );
+    assert.equal(first.lock.fence, '70');
+    assert.equal(second.lock.fence, '70', 'the fence of the acquisition, not of a renewal');
+    assert.equal(second.stored.data.leaseDurationSeconds, '60');
+    assert.equal(second.lock.renewTime, '2026-11-26T06:30:10.000Z');
+  });
+
+  test('409 (a renewal of ours applied but its answer lost, or a label edit): read, then update again', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(
+      expectCall.update(new ConflictError('db-migrate')),
+      expectCall.get(mine({ resourceVersion: '75', fence: '70' })),
+      expectCall.update(),
+    );
+    const got = await clock.run(renewFrom(ctx, { from: mine() }));
+    store.verify();
+    assert.deepEqual(
+      store.callsOf('update').map((c) => c.resourceVersion),
+      ['70', '75'],
+    );
+    assert.equal(got.lock.fence, '70');
+  });
+
+  test('409, and the read shows a takeover: NotYourLockError (run loses the lock)', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(
+      expectCall.update(new ConflictError('db-migrate')),
+      expectCall.get(cmlock({ holder: CAROL, resourceVersion: '90' })),
+    );
+    const got = await outcome(clock, renewFrom(ctx, { from: mine() }));
+    store.verify();
+    assert.ok(got.error instanceof NotYourLockError);
+    assert.equal(got.error.operation, 'renew');
+  });
+
+  test('gone (404 on the update, and the read confirms it): LockMissingError', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(expectCall.update(new StoreNotFoundError('db-migrate')), expectCall.get(undefined));
+    const got = await outcome(clock, renewFrom(ctx, { from: mine() }));
+    store.verify();
+    assert.ok(got.error instanceof LockNotFoundError);
+    assert.equal(got.error.message, 'lock "db-migrate" not found in namespace "team-a"');
+  });
+
+  test('the answer lost, and the read-back carries our renewal: renewed, the object read is the next base', async () => {
+    const { clock, store, ctx } = fixture();
+    store.last = mine(); // what the server has: the fake applies the lost update to it
+    store.script(
+      expectCall.update('lost'),
+      expectCall.get((s) => s.last),
+    );
+    const got = await clock.run(renewFrom(ctx, { from: mine() }));
+    store.verify();
+    assert.equal(got.stored.resourceVersion, store.last?.resourceVersion);
+    assert.deepEqual(clock.sleeps, [187.5], 'one jittered pause before reading back');
+  });
 });
 
 describe('fencing tokens', () => {

@@ -11,7 +11,7 @@ import type {
   ReleaseResult,
   RenewOptions,
 } from '../../../src/lock/types.ts';
-import type { LockStore } from '../../../src/lock/store.ts';
+import type { LockStore, StoredLock } from '../../../src/lock/store.ts';
 import type { ChildExit, RunningChild, StartChild, StartChildOptions } from '../../../src/run/child.ts';
 import type { ForwardedSignal, LockFunctions, RunDeps, RunOptions, SignalSource } from '../../../src/run/run.ts';
 
@@ -118,6 +118,19 @@ export function lockView(overrides: Partial<LockView> = {}): LockView {
   };
 }
 
+/** The object behind lockView(), as acquire and renewFrom hand it on. */
+export function storedLock(): StoredLock {
+  return {
+    name: 'db',
+    namespace: 'ops',
+    uid: 'uid-db',
+    resourceVersion: '17',
+    labels: {},
+    data: { holderIdentity: 'run-holder' },
+    ownerReferences: [],
+  };
+}
+
 export interface Call {
   op: 'acquire' | 'renew' | 'release';
   at: number;
@@ -143,7 +156,12 @@ export class FakeLock implements LockFunctions {
 
   constructor(clock: FakeClock) {
     this.clock = clock;
-    this.onAcquire = async () => ({ lock: lockView(), outcome: 'acquired', leaseStartMono: clock.now() });
+    this.onAcquire = async () => ({
+      lock: lockView(),
+      stored: storedLock(),
+      outcome: 'acquired',
+      leaseStartMono: clock.now(),
+    });
   }
 
   of(op: Call['op']): Call[] {

@@ -9,7 +9,7 @@ import { CancelledError, CmlockError, HeldError, LockNotFoundError, NotHolderErr
 import type { AcquireResult, RenewOptions } from '../../../src/lock/types.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
 import { runLocked } from '../../../src/run/run.ts';
-import { FakeChild, hang, harness, lockView, settle, type Harness } from './fakes.ts';
+import { FakeChild, hang, harness, lockView, settle, storedLock, type Harness } from './fakes.ts';
 
 const L = 1_000_000; // the fake clock's start: the lease starts here unless a test says otherwise
 const TTL = 60_000;
@@ -98,7 +98,12 @@ describe('runLocked: normal life', () => {
   test('renews every third of the lease, measured from just before each write was sent', async () => {
     const h = harness();
     // The acquiring write was sent 2s before acquire() returned: the lease runs from then.
-    h.lock.onAcquire = async () => ({ lock: lockView(), outcome: 'acquired', leaseStartMono: L - 2_000 });
+    h.lock.onAcquire = async () => ({
+      lock: lockView(),
+      stored: storedLock(),
+      outcome: 'acquired',
+      leaseStartMono: L - 2_000,
+    });
     // Each renewal takes 1.5s to answer.
     h.lock.onRenew = async (opts: RenewOptions) => {
       await h.clock.sleep(1_500, opts.signal);
@@ -448,7 +453,7 @@ describe('runLocked: signals', () => {
     const result = runLocked(h.deps, h.options);
     await settle();
     h.signals.emit('SIGINT');
-    grant({ lock: lockView(), outcome: 'acquired', leaseStartMono: L });
+    grant({ lock: lockView(), stored: storedLock(), outcome: 'acquired', leaseStartMono: L });
     await assert.rejects(result, CancelledError);
     assert.equal(h.started.length, 0);
     assert.equal(h.lock.of('release').length, 1);
