@@ -2,15 +2,14 @@
 // on the server's clock (a dead holder produces no event). The API load does not grow with the wait: the watch
 // is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff.
 
-import { CmlockError } from '../errors.ts';
 import { LockHeldError } from './errors.ts';
 import type { LockContext, LockView, WaitOptions, WaitStatus } from './types.ts';
 import { validateLockName } from './names.ts';
-import { expiryOf, EXPIRY_ALLOWANCE_MS, isExpired, toLockView } from './record.ts';
-import { Backoff } from './backoff.ts';
-import { cancelledError, Operation, PROTOCOL_BACKOFF } from './operation.ts';
+import { cancelledError, Operation } from './operation.ts';
+import { isExpired, toLockView } from './record.ts';
 import { ServerClock } from './server-clock.ts';
-import { AmbiguousWriteError, RetryableError, type StoredLock } from './store.ts';
+import type { StoredLock } from './store.ts';
+import { keepWatching, msUntilExpired, type WatchLoop } from './watch-loop.ts';
 
 export const PROGRESS_INTERVAL_MS = 1000;
 
@@ -70,12 +69,9 @@ export function waitForChange(
     const armExpiry = () => {
       expiryTimer.abort();
       expiryTimer = new AbortController();
-      const expiry = expiryOf(latest);
-      if (expiry === undefined || !serverClock.known()) return;
-      if (isExpired(latest, serverClock.now())) return wake(latest);
-      // The first whole millisecond at which serverClock.now() > expiry + allowance.
-      const delay = Math.floor(serverClock.monoAt(expiry + EXPIRY_ALLOWANCE_MS) - clock.now()) + 1;
-      after(delay, armExpiry, expiryTimer.signal);
+      const delay = msUntilExpired(latest, serverClock, clock);
+      if (delay === 0) return wake(latest);
+      if (delay !== undefined) after(delay, armExpiry, expiryTimer.signal);
     };
     const changed = (lock: StoredLock) => {
       if (wakeOn(lock)) return wake(lock);
@@ -107,62 +103,25 @@ export function waitForChange(
       tick();
     }
 
-    const watchLoop = async () => {
-      const backoff = new Backoff(PROTOCOL_BACKOFF, () => clock.random());
-      let from = latest.resourceVersion;
-      while (!stop.aborted) {
-        const openedAt = clock.now();
-        try {
-          for await (const event of store.watch(name, from, stop)) {
-            if (stop.aborted || event.type === 'GONE') break;
-            backoff.reset();
-            if (event.type === 'BOOKMARK') {
-              from = event.resourceVersion;
-            } else if (event.type === 'DELETED') {
-              return wake(undefined);
-            } else {
-              from = event.lock.resourceVersion;
-              changed(event.lock);
-              if (stop.aborted) return;
-            }
-          }
-        } catch (error) {
-          if (stop.aborted) return;
-          if (!isTransient(error)) throw error;
-        }
-        if (stop.aborted) return;
-        // 410 Gone, a stream that ended or failed: wait, re-read, and watch again from what we read.
-        if (clock.now() - openedAt >= PROTOCOL_BACKOFF.maxMs) backoff.reset();
-        try {
-          await clock.sleep(backoff.next(), stop);
-        } catch {
-          return;
-        }
-        let current: StoredLock | undefined;
-        try {
-          const result = await store.get(name, { signal: stop });
-          serverClock.observe(result.time);
-          current = result.value;
-        } catch (error) {
-          if (stop.aborted) return;
-          if (!isTransient(error)) throw error;
-          continue;
-        }
-        if (current === undefined) return wake(undefined);
-        if (current.resourceVersion !== latest.resourceVersion) changed(current);
-        from = current.resourceVersion;
-      }
+    // One watch on this one lock; after every end or failure, a re-read (the lock may have changed unseen).
+    const loop: WatchLoop = {
+      open: (from, stop) => store.watch(name, from, stop),
+      changed: (event) => {
+        if (event.type === 'DELETED') wake(undefined);
+        else if (event.type !== 'BOOKMARK') changed(event.lock);
+      },
+      resync: async (stop) => {
+        const result = await store.get(name, { signal: stop });
+        serverClock.observe(result.time);
+        const current = result.value;
+        if (current === undefined) wake(undefined);
+        else if (current.resourceVersion !== latest.resourceVersion) changed(current);
+        return current?.resourceVersion ?? latest.resourceVersion;
+      },
+      resyncAfter: 'always',
     };
-    watchLoop().catch(fail);
+    keepWatching(clock, loop, latest.resourceVersion, stop).catch(fail);
   });
-}
-
-/**
- * Errors a waiter rides out: transport failures (thrown by fetch as plain errors, or mapped to RetryableError /
- * AmbiguousWriteError). Any other CmlockError (403, 401, …) ends the wait: it will not heal by itself.
- */
-function isTransient(error: unknown): boolean {
-  return error instanceof RetryableError || error instanceof AmbiguousWriteError || !(error instanceof CmlockError);
 }
 
 function waitStatus(lock: StoredLock, serverNowMs: number, waitedMs: number): WaitStatus {
