@@ -34,7 +34,7 @@ const NEVER_MS = NEVER_EXPIRES_AT_SECONDS * 1000;
 export const EXPIRY_ALLOWANCE_MS = 1000;
 
 // Web Crypto is a global: loading node:crypto here would cost every command ~8 ms of start-up (measured by
-// the packaging work), --help included, for one 128-bit id.
+// the packaging work), help output included, for one 128-bit id.
 export function newAcquisitionId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
 }

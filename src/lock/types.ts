@@ -15,7 +15,7 @@ export interface Clock {
 
 /** Who is taking the lock. Built by the command layer from flags, env and the server's SelfSubjectReview. */
 export interface Holder {
-  /** Stable per user and host (or --identity / CMLOCK_IDENTITY); per process for `run`. */
+  /** Stable per user and host (or the identity the user gives); per process for `run`. */
   identity: string;
   /** Authenticated Kubernetes user, when the server tells it. */
   user?: string;

@@ -22,6 +22,7 @@ import {
   NAMESPACE,
   outcome,
   SERVER_START_MS,
+  START_MONO,
   type Step,
 } from './fakes.ts';
 
@@ -354,7 +355,7 @@ describe("renewFrom: the last object written, updated directly (run's renewals)"
 
 describe('fencing tokens', () => {
   test('strictly increase across acquisition, takeover, renewal, release and re-creation', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock({ start: START_MONO });
     const store = new FakeStore(clock);
     const serverClock = new ServerClock(clock);
     serverClock.observe(store.sample());

@@ -78,7 +78,7 @@ describe('runLocked: normal life', () => {
     );
     assert.deepEqual(h.stderr, []);
     assert.equal(h.signals.installed, 0, 'signal handlers removed');
-    assert.equal(h.clock.pendingTimers, 0, 'no timer left behind');
+    assert.equal(h.clock.pending, 0, 'no timer left behind');
   });
 
   test('128+N when CMD dies of signal N', async () => {
@@ -167,7 +167,7 @@ describe('runLocked: normal life', () => {
     await h.clock.advance(3_600_000);
     assert.equal(h.lock.of('renew').length, 0);
     assert.deepEqual(child.received, []);
-    assert.equal(h.clock.pendingTimers, 0);
+    assert.equal(h.clock.pending, 0);
     child.exit({ code: 0, signal: null });
     assert.equal(await result, 0);
     assert.equal(h.lock.of('release').length, 1);
@@ -482,7 +482,7 @@ describe('runLocked: before CMD starts', () => {
       assert.equal(await runLocked(h.deps, h.options), exitCode);
       assert.deepEqual(h.stderr, [`error: ./deploy.sh: ${why}\n`]);
       assert.equal(h.lock.of('release').length, 1);
-      assert.equal(h.clock.pendingTimers, 0);
+      assert.equal(h.clock.pending, 0);
     }
   });
 });
