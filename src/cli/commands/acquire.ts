@@ -5,7 +5,7 @@ import { acquiredMessage } from '../../output/messages.ts';
 import { renderLock, type ObjectFormat } from '../../output/lock.ts';
 import { defineCommand, singleName } from '../command.ts';
 import { LOCK_OUTPUT, OPTIONS, withOverrides } from '../options.ts';
-import { connect, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../session.ts';
+import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../connection.ts';
 import { statusReporter } from '../status.ts';
 import { duration, identity as validIdentity, labels, outputFormat } from '../validate.ts';
 
@@ -73,7 +73,7 @@ export const acquireCommand = defineCommand<AcquireCommandOptions>({
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const holder = await resolveHolder(rt, conn, o.identity, true);
     // Before anything is created: an --owner that does not exist is an error, not a lock without owner.
     const owner = await resolveOwner(rt, conn, o.owner);

@@ -5,7 +5,7 @@ import { renderDescribe } from '../../output/describe.ts';
 import { renderLock, type ObjectFormat } from '../../output/lock.ts';
 import { defineCommand, singleName } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { connect, observer } from '../session.ts';
+import { openConnection, observer } from '../connection.ts';
 import { outputFormat } from '../validate.ts';
 
 export interface DescribeCommandOptions {
@@ -43,7 +43,7 @@ export const describeCommand = defineCommand<DescribeCommandOptions>({
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const lock = await describe(conn.lockContext(observer(rt, conn)), o.name, rt.signal);
     rt.stdout.write(o.output === undefined ? renderDescribe(lock, conn.serverNow()) : renderLock(lock, o.output));
     return 0;

@@ -9,7 +9,7 @@ import { LockWatchPrinter } from '../../output/watch.ts';
 import type { Runtime } from '../runtime.ts';
 import { defineCommand, noRest } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { connect, observer, type Connection } from '../session.ts';
+import { openConnection, observer, type Connection } from '../connection.ts';
 import { outputFormat } from '../validate.ts';
 
 const FORMATS = ['wide', 'json', 'yaml', 'name'] as const;
@@ -76,7 +76,7 @@ export const lsCommand = defineCommand<LsCommandOptions>({
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global, { allNamespaces: o.allNamespaces });
+    const conn = await openConnection(rt, global, { allNamespaces: o.allNamespaces });
     if (o.watch) return watch(rt, conn, o);
     const locks = await list(conn.lockContext(observer(rt, conn)), {
       labelSelector: o.selector,

@@ -4,7 +4,7 @@ import { release } from '../../lock/protocol.ts';
 import { forcedWarning } from '../../output/messages.ts';
 import { defineCommand, singleName } from '../command.ts';
 import { OPTIONS } from '../options.ts';
-import { connect, resolveHolder } from '../session.ts';
+import { openConnection, resolveHolder } from '../connection.ts';
 import { identity as validIdentity } from '../validate.ts';
 
 export interface ReleaseCommandOptions {
@@ -45,7 +45,7 @@ export const releaseCommand = defineCommand<ReleaseCommandOptions>({
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     // A forced break is recorded: say who really did it (the authenticated user), not only the --identity text.
     const holder = await resolveHolder(rt, conn, o.identity, o.force);
     const result = await release(conn.lockContext(holder), {

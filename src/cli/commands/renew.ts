@@ -5,7 +5,7 @@ import { renderLock, type ObjectFormat } from '../../output/lock.ts';
 import { renewedMessage } from '../../output/messages.ts';
 import { defineCommand, singleName } from '../command.ts';
 import { LOCK_OUTPUT, OPTIONS, withOverrides } from '../options.ts';
-import { connect, resolveHolder } from '../session.ts';
+import { openConnection, resolveHolder } from '../connection.ts';
 import { duration, identity as validIdentity, outputFormat } from '../validate.ts';
 
 export interface RenewCommandOptions {
@@ -42,7 +42,7 @@ export const renewCommand = defineCommand<RenewCommandOptions>({
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const holder = await resolveHolder(rt, conn, o.identity, false);
     const lock = await renew(conn.lockContext(holder), { name: o.name, ttlMs: o.ttlMs, signal: rt.signal });
     rt.stdout.write(

@@ -8,7 +8,7 @@ import { runLocked } from '../../run/run.ts';
 import { brokenTimingRule, defaultRunTimings, type TimingRule } from '../../run/timing.ts';
 import { defineCommand } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { connect, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../session.ts';
+import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../connection.ts';
 import { statusReporter } from '../status.ts';
 import { duration, identity as validIdentity, labels, lockName } from '../validate.ts';
 
@@ -127,7 +127,7 @@ export const runCommand = defineCommand<RunCommandOptions>({
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const base = await resolveHolder(rt, conn, o.identity, true);
     // Unique to this process: two runs by the same user on the same host must exclude each other.
     const holder = { ...base, identity: runHolderIdentity(base.identity, rt.pid, () => rt.clock.random()) };

@@ -1,5 +1,6 @@
-// From global flags to a connected lock context: the Kubernetes session, the lock namespace, the holder
-// (identity, authenticated user, host) and the owner Pod.
+// From global flags to a connection for the lock commands: the Kubernetes session (src/kube's KubeSession,
+// opened through Runtime.connect), the lock namespace and the server clock; and who holds a lock from here (the
+// identity, authenticated user and host) and which Pod owns it.
 
 import { CmlockError, UsageError } from '../errors.ts';
 import type { KubeSession } from '../kube/types.ts';
@@ -19,7 +20,8 @@ export interface Connection {
   lockContext(holder: Holder, progress?: (status: WaitStatus) => void): LockContext;
 }
 
-export async function connect(
+/** Opens the KubeSession for these flags and the lock context built on it. Nothing is sent yet. */
+export async function openConnection(
   rt: Runtime,
   g: GlobalOptions,
   options: { allNamespaces?: boolean; /** No diagnostics at all (completion). */ quiet?: boolean } = {},
