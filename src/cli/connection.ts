@@ -58,7 +58,7 @@ export interface ThisPod {
  * config, the hostname (Kubernetes sets it to the Pod's name unless the Pod spec sets one) in the service
  * account's namespace. Undefined outside a Pod.
  */
-export function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'podNamespace'>): ThisPod | undefined {
+function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'podNamespace'>): ThisPod | undefined {
   const name = rt.env['POD_NAME'];
   const namespace = rt.env['POD_NAMESPACE'];
   if (name && namespace) return { name, namespace, from: '$POD_NAME' };
@@ -69,7 +69,7 @@ export function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'p
 }
 
 /** --identity, else $CMLOCK_IDENTITY, else pod/NAMESPACE/NAME inside a Pod, else USER@HOST. */
-export function resolveIdentity(rt: Runtime, flag: string | undefined, pod: ThisPod | undefined): string {
+function resolveIdentity(rt: Runtime, flag: string | undefined, pod: ThisPod | undefined): string {
   if (flag !== undefined) return validIdentity(flag, '--identity');
   const fromEnv = rt.env['CMLOCK_IDENTITY'];
   if (fromEnv !== undefined && fromEnv !== '') return validIdentity(fromEnv, 'CMLOCK_IDENTITY');

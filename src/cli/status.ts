@@ -6,7 +6,7 @@ import { waitStatusLine } from '../output/messages.ts';
 import type { Runtime } from './runtime.ts';
 
 const CLEAR_LINE = '\r\u001b[2K';
-export const PLAIN_EVERY_MS = 30_000;
+const PLAIN_EVERY_MS = 30_000;
 
 export interface StatusReporter {
   /** The protocol's progress callback. */

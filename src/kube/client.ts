@@ -37,8 +37,8 @@ import {
 import type { ResolvedConfig } from './kubeconfig.ts';
 import { oneLine, Redactor } from './redact.ts';
 
-export const USER_AGENT = 'kubectl-cmlock';
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const USER_AGENT = 'kubectl-cmlock';
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Knobs that tests turn; production uses `defaultTuning`. */
 export interface Tuning {
@@ -348,7 +348,7 @@ function statusCode(err: unknown): number | undefined {
 }
 
 /** Rejects with the signal's reason as soon as it aborts, even if `promise` never settles. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
     promise.catch(() => undefined);
     return Promise.reject(signal.reason);

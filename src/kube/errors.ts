@@ -66,7 +66,7 @@ export class ResourceNotFoundError extends CmlockError {
 }
 
 /** A request whose failure after sending leaves the server's state unknown. */
-export function isWrite(spec: RequestSpec): boolean {
+function isWrite(spec: RequestSpec): boolean {
   return !spec.idempotent && (spec.verb === 'create' || spec.verb === 'update' || spec.verb === 'delete');
 }
 
@@ -277,7 +277,7 @@ interface ParsedStatus {
 }
 
 /** ApiException.body is the raw response text (a JSON Status from the API server, anything from a proxy). */
-export function parseStatus(body: string | undefined): ParsedStatus {
+function parseStatus(body: string | undefined): ParsedStatus {
   if (!body) return {};
   try {
     const parsed = JSON.parse(body) as {
@@ -341,6 +341,6 @@ export function contextText(ctx: ErrorContext): string {
 }
 
 /** Quotes a word for the copy-pasteable `kubectl ...` hints. */
-export function shellQuote(word: string): string {
+function shellQuote(word: string): string {
   return /^[A-Za-z0-9_.:@/=+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -14,8 +14,8 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import { validateNamespace } from '../lock/names.ts';
 
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-export const IN_CLUSTER_CONTEXT = 'in-cluster';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const IN_CLUSTER_CONTEXT = 'in-cluster';
 
 export interface ResolveOptions {
   kubeconfig?: string;

@@ -21,7 +21,7 @@ const DNS1123_SUBDOMAIN = new RegExp(`^${DNS1123_LABEL}(\\.${DNS1123_LABEL})*$`)
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Kubernetes' IsDNS1123Label: what a namespace name must be. */
-export function isDns1123Label(text: string): boolean {
+function isDns1123Label(text: string): boolean {
   return text.length <= 63 && DNS1123_LABEL_ONLY.test(text);
 }
 

@@ -140,13 +140,13 @@ export function compareFences(a: string, b: string): number {
 }
 
 /** `pod/NAME` when a Pod owns the lock (the garbage collector frees it when the Pod goes), else ''. */
-export function ownerOf(lock: StoredLock): string {
+function ownerOf(lock: StoredLock): string {
   const pod = lock.ownerReferences.find((ref) => ref.kind === 'Pod');
   return pod === undefined ? '' : `pod/${pod.name}`;
 }
 
 /** True when the ConfigMap carries no cmlock record (a lock written by the Go library). */
-export function isForeign(lock: StoredLock): boolean {
+function isForeign(lock: StoredLock): boolean {
   return lock.data[DataKey.holderIdentity] === undefined;
 }
 

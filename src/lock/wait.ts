@@ -11,7 +11,7 @@ import { ServerClock } from './server-clock.ts';
 import type { StoredLock } from './store.ts';
 import { keepWatching, msUntilExpired, type WatchLoop } from './watch-loop.ts';
 
-export const PROGRESS_INTERVAL_MS = 1000;
+const PROGRESS_INTERVAL_MS = 1000;
 
 export interface WaitForChangeOptions {
   /** Who waits: the timeout's HeldError says so. */

@@ -79,7 +79,7 @@ export async function keepWatching(
  * Transport failures a watch rides out (thrown by fetch as plain errors, or mapped to RetryableError /
  * AmbiguousWriteError). Any other CmlockError (403, 401, …) ends it: it will not heal by itself.
  */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   return error instanceof RetryableError || error instanceof AmbiguousWriteError || !(error instanceof CmlockError);
 }
 

@@ -20,7 +20,7 @@ export interface LockWatchOptions {
 }
 
 /** The STATUS a change shows in the table: a deleted lock is free again. */
-export const RELEASED = 'Released';
+const RELEASED = 'Released';
 
 const SEPARATOR = '   ';
 

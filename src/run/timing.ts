@@ -11,7 +11,7 @@
 // instant before the last successful renewal was sent (the holder's clock never runs ahead of its lease).
 
 /** As client-go's: a renewal may come up to 1.2 retry periods apart (wait.JitterUntil). */
-export const JITTER_FACTOR = 1.2;
+const JITTER_FACTOR = 1.2;
 
 export interface RunTimings {
   /** 0 = the lock never expires and `run` does not renew it. */
