@@ -6,7 +6,7 @@
 
 import type { LockView } from '../lock/types.ts';
 import type { LockChange, LockChangeType } from '../lock/list-watch.ts';
-import { escapeText } from './escape.ts';
+import { printable } from '../lock/text.ts';
 import { toJsonLine, toYaml } from './format.ts';
 import { lockTableHead, lockTableRow, toLockObject } from './lock.ts';
 import { displayWidth } from './width.ts';
@@ -53,7 +53,7 @@ export class LockWatchPrinter {
 
   #row(lock: LockView, now: number, status: string): string[] {
     const options = { now, allNamespaces: this.#options.allNamespaces, wide: this.#options.output === 'wide' };
-    return lockTableRow(lock, options, status).map((cell) => escapeText(cell));
+    return lockTableRow(lock, options, status).map((cell) => printable(cell));
   }
 
   #rows(rows: string[][]): string {
