@@ -1,9 +1,10 @@
 // The shape of a command: options (from the shared table) -> parse and validate (pure, no I/O) -> run.
 
 import { UsageError } from '../errors.ts';
+import type { ObjectFormat } from '../output/lock.ts';
 import { OPTIONS, type OptionSpec } from './options.ts';
 import type { Runtime } from './runtime.ts';
-import { duration, lockName, namespace as validNamespace } from './validate.ts';
+import { duration, identity, lockName, namespace as validNamespace, outputFormat } from './validate.ts';
 
 /** What yargs parsed, read through the option table. */
 export interface ParsedArgs {
@@ -134,4 +135,15 @@ export function singleName(command: string, args: ParsedArgs): string {
 /** Arguments after `--` only make sense for `run`. */
 export function noRest(args: ParsedArgs): void {
   if (args.rest.length > 0) throw new UsageError(`unexpected arguments after "--": ${args.rest.join(' ')}`);
+}
+
+/** --identity, checked; undefined for the default identity. */
+export function identityFlag(args: ParsedArgs): string | undefined {
+  const value = args.string(OPTIONS.identity);
+  return value === undefined ? undefined : identity(value, '--identity');
+}
+
+/** -o of the commands that print one lock (json, yaml or name); undefined for the line for humans. */
+export function lockOutputFlag(args: ParsedArgs): ObjectFormat | undefined {
+  return outputFormat(args.string(OPTIONS.output), ['json', 'yaml', 'name'] as const);
 }

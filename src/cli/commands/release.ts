@@ -2,10 +2,9 @@
 
 import { release } from '../../lock/protocol.ts';
 import { forcedWarning } from '../../output/messages.ts';
-import { defineCommand, singleName } from '../command.ts';
+import { defineCommand, identityFlag, singleName } from '../command.ts';
 import { OPTIONS } from '../options.ts';
 import { openConnection, resolveHolder } from '../connection.ts';
-import { identity as validIdentity } from '../validate.ts';
 
 export interface ReleaseCommandOptions {
   name: string;
@@ -39,8 +38,8 @@ export const releaseCommand = defineCommand<ReleaseCommandOptions>({
       force: args.flag(OPTIONS.force),
       ignoreNotFound: args.flag(OPTIONS.ignoreNotFound),
     };
-    const identity = args.string(OPTIONS.identity);
-    if (identity !== undefined) options.identity = validIdentity(identity, '--identity');
+    const identity = identityFlag(args);
+    if (identity !== undefined) options.identity = identity;
     return options;
   },
 

@@ -6,11 +6,11 @@ import { acquire, release, renew } from '../../lock/protocol.ts';
 import { runHolderIdentity } from '../../run/identity.ts';
 import { runLocked } from '../../run/run.ts';
 import { brokenTimingRule, defaultRunTimings, type TimingRule } from '../../run/timing.ts';
-import { defineCommand } from '../command.ts';
+import { defineCommand, identityFlag } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
 import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../connection.ts';
 import { statusReporter } from '../status.ts';
-import { duration, identity as validIdentity, labels, lockName } from '../validate.ts';
+import { duration, labels, lockName } from '../validate.ts';
 
 export interface RunCommandOptions {
   name: string;
@@ -121,8 +121,8 @@ export const runCommand = defineCommand<RunCommandOptions>({
     // CMD must be stopped before the lease can run out: --ttl > renew deadline + --kill-after.
     const broken = brokenTimingRule(defaultRunTimings(options.ttlMs, options.killAfterMs));
     if (broken !== undefined) throw new UsageError(TIMING_MESSAGES[broken]);
-    const identity = args.string(OPTIONS.identity);
-    if (identity !== undefined) options.identity = validIdentity(identity, '--identity');
+    const identity = identityFlag(args);
+    if (identity !== undefined) options.identity = identity;
     return options;
   },
 
