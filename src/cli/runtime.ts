@@ -2,7 +2,7 @@
 // stubbed. src/main.ts builds the real one; nothing under src/cli reads process.* directly.
 
 import type { ConnectOptions, KubeSession } from '../kube/types.ts';
-import type { Clock } from '../lock/api.ts';
+import type { Clock } from '../lock/types.ts';
 import type { StartChild } from '../run/child.ts';
 import type { SignalSource } from '../run/signals.ts';
 

@@ -4,11 +4,18 @@
 // monotonic instants around the request; the brackets of all samples are intersected.
 
 import { CmlockError } from '../errors.ts';
-import type { Clock } from './api.ts';
+import type { Clock } from './types.ts';
 import type { ServerTimeSample } from './store.ts';
 
 /** The Date header is truncated to whole seconds. */
 export const DATE_RESOLUTION_MS = 1000;
+
+/** A write must carry the server's time, and no response has said it. */
+export class NoServerTimeError extends CmlockError {
+  constructor() {
+    super('the API server did not report its time (no Date header); cmlock needs it to time locks');
+  }
+}
 
 export class ServerClock {
   readonly #clock: Clock;
@@ -67,7 +74,7 @@ export class ServerClock {
    */
   stamp(): number {
     if (!this.known()) {
-      throw new CmlockError('the API server did not report its time (no Date header); cmlock needs it to time locks');
+      throw new NoServerTimeError();
     }
     return this.#clock.now() + Math.max(this.#lower, this.#upper - DATE_RESOLUTION_MS);
   }

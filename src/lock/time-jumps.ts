@@ -10,7 +10,7 @@
 // monotonic clock; a stall as a tick that came much later than asked. Wall-clock steps backwards are ignored:
 // they cannot hide elapsed time.
 
-import type { Clock } from './api.ts';
+import type { Clock } from './types.ts';
 
 /** How often the clocks are compared: the longest CMD can run after a resume before `run` notices. */
 export const TICK_MS = 250;

@@ -2,7 +2,7 @@
 // spaces, no colours, no trailing blanks. Every cell is escaped, so no cell can break a row.
 
 import Table from 'cli-table3';
-import { escapeText } from './escape.ts';
+import { printable } from '../lock/text.ts';
 
 const NO_BORDERS = {
   top: '',
@@ -46,7 +46,7 @@ export function renderTable(
     chars: { ...NO_BORDERS, middle: options.separator ?? '   ' },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
   });
-  for (const row of rows) table.push(row.map((cell) => escapeText(cell)));
+  for (const row of rows) table.push(row.map((cell) => printable(cell)));
   const indent = options.indent ?? '';
   return table
     .toString()

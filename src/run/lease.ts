@@ -1,15 +1,20 @@
 // Keeps a `run` lease alive: renews every retryPeriod on the local monotonic clock, retries failures with
-// capped, jittered backoff, and declares the lock lost when a renewal says someone else has it or when no
-// renewal has succeeded by the renew deadline. The deadline is watched by its own timer, so a renewal that hangs
-// (and ignores its abort signal) cannot delay it.
+// capped, jittered backoff (lock/backoff.ts), and declares the lock lost when a renewal says someone else has it
+// or when no renewal has succeeded by the renew deadline. The deadline is watched by its own timer, so a renewal
+// that hangs (and ignores its abort signal) cannot delay it.
 
 import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
-import type { Clock, LockContext, LockView, RenewOptions } from '../lock/api.ts';
+import { Backoff } from '../lock/backoff.ts';
+import type { Clock } from '../lock/types.ts';
 import { RetryableError } from '../lock/store.ts';
 import { formatDuration } from '../lock/duration.ts';
-import type { RunTimings } from '../lock/timing.ts';
+import type { RunTimings } from './timing.ts';
 
-export type RenewFn = (ctx: LockContext, opts: RenewOptions) => Promise<LockView>;
+/**
+ * One renewal of the lock `run` holds (lock/protocol.ts renewFrom, from the object the last write left): resolves
+ * once the server has it, rejects with NotHolderError/LockNotFoundError when the lock is someone else's or gone.
+ */
+export type RenewFn = (signal: AbortSignal) => Promise<void>;
 
 export interface LostLock {
   /** 'deadline': renewals failed until the renew deadline; 'taken': the lock is someone else's or gone. */
@@ -33,9 +38,7 @@ export interface LeaseKeeper {
 
 export interface LeaseKeeperOptions {
   renew: RenewFn;
-  ctx: LockContext;
   clock: Clock;
-  name: string;
   timings: RunTimings;
   /** AcquireResult.leaseStartMono, or the send time of the renewal that last proved the lock held. */
   leaseStartMono: number;
@@ -95,7 +98,10 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
   }
 
   async function renewLoop(): Promise<void> {
-    let failures = 0;
+    const retries = new Backoff(
+      { initialMs: Math.min(1000, timings.retryPeriodMs / 4), maxMs: timings.retryPeriodMs / 2 },
+      () => clock.random(),
+    );
     let nextAt = leaseStart + timings.retryPeriodMs;
     for (;;) {
       const wait = nextAt - clock.now();
@@ -109,11 +115,11 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
       const attempt = deadlineSignal(clock, attemptMs, stopper.signal);
       inFlight = true;
       try {
-        await o.renew(o.ctx, { name: o.name, ttlMs: timings.leaseMs, signal: attempt.signal });
+        await o.renew(attempt.signal);
         if (done) return;
         leaseStart = Math.max(leaseStart, sentAt);
         lastError = undefined;
-        failures = 0;
+        retries.reset();
         nextAt = leaseStart + timings.retryPeriodMs;
         o.onRenewed?.(leaseStart);
       } catch (err) {
@@ -124,21 +130,12 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
           return;
         }
         lastError = attempt.signal.aborted && !stopper.signal.aborted ? attempt.signal.reason : err;
-        failures++;
-        nextAt = clock.now() + backoff(failures, err);
+        nextAt = clock.now() + retries.next(err instanceof RetryableError ? err.retryAfterMs : undefined);
       } finally {
         inFlight = false;
         attempt.dispose();
       }
     }
-  }
-
-  function backoff(failures: number, err: unknown): number {
-    const base = Math.min(1000, timings.retryPeriodMs / 4);
-    const capped = Math.min(timings.retryPeriodMs / 2, base * 2 ** (failures - 1));
-    const jittered = capped / 2 + (clock.random() * capped) / 2;
-    const retryAfter = err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0;
-    return Math.max(jittered, retryAfter);
   }
 
   const settle = (p: Promise<void>): Promise<void> => p.catch(() => {});

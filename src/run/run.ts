@@ -5,24 +5,24 @@
 // Everything outside (lock protocol, clock, child processes, signals, environment, stderr) is injected:
 // this module never exits, never reads process.env or argv, and is unit-tested with fakes.
 
-import { CancelledError, CmlockError, ExitCode, UsageError } from '../errors.ts';
+import { CancelledError, CmlockError, ExitCode } from '../errors.ts';
 import type {
   AcquireOptions,
   AcquireResult,
   Clock,
   LockContext,
-  LockView,
   ReleaseOptions,
   ReleaseResult,
-  RenewOptions,
-} from '../lock/api.ts';
+  RenewedLock,
+  RenewFromOptions,
+} from '../lock/types.ts';
 import type { OwnerReference } from '../lock/store.ts';
 import type { LocalTimes } from '../lock/time-jumps.ts';
 import { exitCodeOf, signalNumber, startFailure, type RunningChild, type StartChild } from './child.ts';
 import { describe } from './lease.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { printable, quote } from '../lock/text.ts';
-import { defaultRunTimings, validateRunTimings } from '../lock/timing.ts';
+import { defaultRunTimings } from './timing.ts';
 import { forwardedSignals, jobSignals, type ForwardedSignal, type JobSignal, type SignalSource } from './signals.ts';
 import { supervise, type Lost, type Supervision } from './supervise.ts';
 
@@ -31,7 +31,7 @@ export { forwardedSignals, type ForwardedSignal, type SignalSource } from './sig
 /** The lock protocol (src/lock/protocol.ts), injectable for tests. */
 export interface LockFunctions {
   acquire(ctx: LockContext, opts: AcquireOptions): Promise<AcquireResult>;
-  renew(ctx: LockContext, opts: RenewOptions): Promise<LockView>;
+  renewFrom(ctx: LockContext, opts: RenewFromOptions): Promise<RenewedLock>;
   release(ctx: LockContext, opts: ReleaseOptions): Promise<ReleaseResult>;
 }
 
@@ -62,20 +62,20 @@ export interface RunOptions {
   reason: string;
   labels: Record<string, string>;
   owner?: OwnerReference;
-  /** CMD and its arguments, passed exactly (no shell). */
-  command: readonly string[];
+  /** CMD and its arguments, passed exactly (no shell); checked by the command line (src/cli/commands/run.ts). */
+  command: readonly [string, ...string[]];
 }
 
 type Phase = 'acquiring' | 'starting' | 'running' | 'releasing';
 
 /**
- * Runs CMD under the lock and returns the exit code for cmlock. Throws CmlockError before CMD starts (usage,
- * held at --timeout, API errors) and CancelledError when interrupted while waiting.
+ * Runs CMD under the lock and returns the exit code for cmlock. Throws CmlockError before CMD starts (held at
+ * --timeout, API errors) and CancelledError when interrupted while waiting. Its options were validated by the
+ * command line (the timings with brokenTimingRule).
  */
 export async function runLocked(deps: RunDeps, options: RunOptions): Promise<number> {
-  const [file, ...args] = checkCommand(options.command);
+  const [file, ...args] = options.command;
   const timings = defaultRunTimings(options.ttlMs, options.killAfterMs);
-  validateRunTimings(timings);
   const { clock, ctx, lock } = deps;
   const name = options.name;
   const say = (line: string): void => deps.stderr.write(`${line}\n`);
@@ -186,12 +186,15 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
     if (interruptedBy) child.signalGroup(interruptedBy);
 
     const running = child;
+    let last = acquired.stored;
     phase = 'running';
     supervision = supervise(
       {
         clock,
-        renew: (c, o) => lock.renew(c, o),
-        ctx,
+        // One PUT from the object our last write left; a read only after a 409 or a lost answer.
+        renew: async (signal) => {
+          last = (await lock.renewFrom(ctx, { from: last, ttlMs: timings.leaseMs, signal })).stored;
+        },
         name,
         timings,
         child: running,
@@ -261,17 +264,6 @@ async function stopChild(child: RunningChild, lost: Lost, killAfterMs: number, c
   } finally {
     timers.abort();
   }
-}
-
-function checkCommand(command: readonly string[]): [string, ...string[]] {
-  const [file, ...args] = command;
-  if (file === undefined || file === '') {
-    throw new UsageError('run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]');
-  }
-  if (command.some((arg) => arg.includes('\0'))) {
-    throw new UsageError('the command and its arguments must not contain NUL characters');
-  }
-  return [file, ...args];
 }
 
 function childEnv(

@@ -17,12 +17,11 @@
 // begun stopping CMD (SIGTERM, then SIGKILL); that is left to finish as any lost lock.
 
 import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
-import type { Clock, LockContext } from '../lock/api.ts';
+import type { Clock } from '../lock/types.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { RetryableError } from '../lock/store.ts';
 import { watchTimeJumps, type LocalTimes, type TimeJump } from '../lock/time-jumps.ts';
-import type { RunTimings } from '../lock/timing.ts';
-import { watchdogMarginMs } from '../lock/timing.ts';
+import { watchdogMarginMs, type RunTimings } from './timing.ts';
 import type { ChildExit, RunningChild } from './child.ts';
 import {
   deadlineSignal,
@@ -37,8 +36,8 @@ import type { JobSignal } from './signals.ts';
 
 export interface SuperviseDeps {
   clock: Clock;
+  /** One renewal (run.ts: renewFrom the object the last write left). */
   renew: RenewFn;
-  ctx: LockContext;
   name: string;
   timings: RunTimings;
   child: RunningChild;
@@ -103,9 +102,7 @@ export function supervise(deps: SuperviseDeps, leaseStartMono: number): Supervis
   const startKeeper = (leaseStart: number): void => {
     const current = keepLease({
       renew: deps.renew,
-      ctx: deps.ctx,
       clock,
-      name,
       timings,
       leaseStartMono: leaseStart,
       onRenewed: (start) => {
@@ -135,7 +132,7 @@ export function supervise(deps: SuperviseDeps, leaseStartMono: number): Supervis
       const sentAt = clock.now();
       const attempt = deadlineSignal(clock, Math.max(1000, timings.retryPeriodMs), ended.signal);
       try {
-        await deps.renew(deps.ctx, { name, ttlMs: timings.leaseMs, signal: attempt.signal });
+        await deps.renew(attempt.signal);
         // A renewal that came back (or was seen: this process may have stalled again) past the renew deadline of
         // the lease it made proves too little: CMD would be stopped again at once. CMD stays stopped; try again.
         if (timings.leaseMs === 0 || clock.now() < sentAt + timings.renewDeadlineMs) return { leaseStart: sentAt };

@@ -18,7 +18,7 @@ import {
   type WatchEvent,
 } from '../../../src/lock/store.ts';
 import type { StartChild } from '../../../src/run/child.ts';
-import { FakeClock, NAMESPACE, serverTimeAt } from '../lock/fakes.ts';
+import { FakeClock, NAMESPACE, serverTimeAt, START_MONO } from '../lock/fakes.ts';
 import { FakeSignals } from '../run/fakes.ts';
 
 export { NAMESPACE };
@@ -269,7 +269,7 @@ const exitsAtOnce: StartChild = async () => ({
 });
 
 export function harness(argv: readonly string[], options: HarnessOptions = {}): Harness {
-  const clock = options.clock ?? new FakeClock();
+  const clock = options.clock ?? new FakeClock({ start: START_MONO });
   const store = options.store ?? new MemoryStore(clock);
   const stdout = capture();
   const stderr = capture(options.stderrTTY, options.stderrColumns);

@@ -1,113 +1,23 @@
 // Fakes for runLocked: a clock that only moves when the test says so, scripted lock functions, a scripted
 // child process and a signal source the test fires by hand.
 
+import { FakeClock, settle } from '../fake-clock.ts';
 import type {
   AcquireOptions,
   AcquireResult,
-  Clock,
   LockContext,
   LockView,
   ReleaseOptions,
   ReleaseResult,
-  RenewOptions,
-} from '../../../src/lock/api.ts';
-import type { LockStore } from '../../../src/lock/store.ts';
+  RenewedLock,
+  RenewFromOptions,
+} from '../../../src/lock/types.ts';
+import type { LockStore, StoredLock } from '../../../src/lock/store.ts';
 import type { ChildExit, RunningChild, StartChild, StartChildOptions } from '../../../src/run/child.ts';
 import type { LockFunctions, RunDeps, RunOptions } from '../../../src/run/run.ts';
 import type { RunSignal, SignalSource } from '../../../src/run/signals.ts';
 
-/** Lets promise chains and I/O callbacks run (no time passes on the fake clock). */
-export async function settle(turns = 10): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-interface Timer {
-  at: number;
-  seq: number;
-  fire(): void;
-}
-
-export class FakeClock implements Clock {
-  #now = 1_000_000;
-  #seq = 0;
-  #timers: Timer[] = [];
-
-  now(): number {
-    return this.#now;
-  }
-
-  random(): number {
-    return 0.5;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = (): void => {
-        this.#timers = this.#timers.filter((t) => t !== timer);
-        reject(signal?.reason);
-      };
-      const timer: Timer = {
-        at: this.#now + Math.max(0, ms),
-        seq: this.#seq++,
-        fire: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#timers.push(timer);
-    });
-  }
-
-  get timerTimes(): number[] {
-    return this.#timers.map((t) => t.at);
-  }
-
-  get pendingTimers(): number {
-    return this.#timers.length;
-  }
-
-  /** Moves time to `target`, firing due timers in order and letting the code react after each one. */
-  async advanceTo(target: number): Promise<void> {
-    for (;;) {
-      await settle();
-      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.#now = Math.max(this.#now, due.at);
-      due.fire();
-    }
-    this.#now = Math.max(this.#now, target);
-    await settle();
-  }
-
-  advance(ms: number): Promise<void> {
-    return this.advanceTo(this.#now + ms);
-  }
-
-  /**
-   * Time passes while nothing runs (the process was stopped or stalled): `now` moves on, and timers that fell due
-   * meanwhile fire only at the next advance, all late, in order, as after a SIGCONT.
-   */
-  stall(ms: number): void {
-    this.#now += ms;
-  }
-
-  /** Advances timer by timer until `done()` holds; fails after `limitMs` of fake time. */
-  async advanceUntil(done: () => boolean, limitMs: number): Promise<void> {
-    const limit = this.#now + limitMs;
-    await settle();
-    while (!done()) {
-      const next = this.#timers.map((t) => t.at).sort((a, b) => a - b)[0];
-      if (next === undefined || next > limit) throw new Error(`condition not reached within ${limitMs} ms`);
-      await this.advanceTo(next);
-    }
-  }
-}
+export { FakeClock, settle };
 
 export function lockView(overrides: Partial<LockView> = {}): LockView {
   return {
@@ -131,10 +41,23 @@ export function lockView(overrides: Partial<LockView> = {}): LockView {
   };
 }
 
+/** The object behind lockView(), as acquire and renewFrom hand it on. */
+export function storedLock(): StoredLock {
+  return {
+    name: 'db',
+    namespace: 'ops',
+    uid: 'uid-db',
+    resourceVersion: '17',
+    labels: {},
+    data: { holderIdentity: 'run-holder' },
+    ownerReferences: [],
+  };
+}
+
 export interface Call {
   op: 'acquire' | 'renew' | 'release';
   at: number;
-  opts: AcquireOptions | RenewOptions | ReleaseOptions;
+  opts: AcquireOptions | RenewFromOptions | ReleaseOptions;
 }
 
 type Script<O, R> = (opts: O, n: number) => Promise<R>;
@@ -151,12 +74,18 @@ export class FakeLock implements LockFunctions {
   readonly calls: Call[] = [];
   readonly clock: FakeClock;
   onAcquire: Script<AcquireOptions, AcquireResult>;
-  onRenew: Script<RenewOptions, LockView> = async () => lockView();
+  /** One renewal, from the object the last write left (renewFrom); what it resolves to is the lock as seen. */
+  onRenew: Script<RenewFromOptions, LockView> = async () => lockView();
   onRelease: Script<ReleaseOptions, ReleaseResult> = async () => ({ released: lockView(), forced: false });
 
   constructor(clock: FakeClock) {
     this.clock = clock;
-    this.onAcquire = async () => ({ lock: lockView(), outcome: 'acquired', leaseStartMono: clock.now() });
+    this.onAcquire = async () => ({
+      lock: lockView(),
+      stored: storedLock(),
+      outcome: 'acquired',
+      leaseStartMono: clock.now(),
+    });
   }
 
   of(op: Call['op']): Call[] {
@@ -168,9 +97,10 @@ export class FakeLock implements LockFunctions {
     return this.onAcquire(opts, this.of('acquire').length);
   }
 
-  renew(_ctx: LockContext, opts: RenewOptions): Promise<LockView> {
+  async renewFrom(_ctx: LockContext, opts: RenewFromOptions): Promise<RenewedLock> {
     this.calls.push({ op: 'renew', at: this.clock.now(), opts });
-    return this.onRenew(opts, this.of('renew').length);
+    const lock = await this.onRenew(opts, this.of('renew').length);
+    return { lock, stored: { ...opts.from, resourceVersion: String(Number(opts.from.resourceVersion) + 1) } };
   }
 
   release(_ctx: LockContext, opts: ReleaseOptions): Promise<ReleaseResult> {
@@ -299,7 +229,7 @@ export interface Harness {
 
 /** Deps with a fake child by default; pass `spawn` to use real processes or a failing start. */
 export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): Harness {
-  const clock = new FakeClock();
+  const clock = new FakeClock({ start: 1_000_000 });
   const lock = new FakeLock(clock);
   const signals = new FakeSignals();
   const stderr: string[] = [];

@@ -10,7 +10,7 @@ import { RetryableError } from '../../../src/lock/store.ts';
 import { TICK_MS } from '../../../src/lock/time-jumps.ts';
 import { roughly } from '../../../src/run/lease.ts';
 import { runLocked } from '../../../src/run/run.ts';
-import { FakeChild, harness, lockView, settle, type Harness } from './fakes.ts';
+import { FakeChild, harness, lockView, settle, storedLock, type Harness } from './fakes.ts';
 
 const L = 1_000_000; // the fake clock's start: the lease starts here
 const MARGIN = 1000;
@@ -179,7 +179,9 @@ describe('run: Ctrl-Z and SIGCONT', () => {
     let grant: () => void = () => {};
     h.lock.onAcquire = () =>
       new Promise(
-        (resolve) => (grant = () => resolve({ lock: lockView(), outcome: 'acquired', leaseStartMono: h.clock.now() })),
+        (resolve) =>
+          (grant = () =>
+            resolve({ lock: lockView(), stored: storedLock(), outcome: 'acquired', leaseStartMono: h.clock.now() })),
       );
     const result = runLocked(h.deps, h.options);
     await settle();

@@ -1,7 +1,7 @@
-// The lock API the commands call. Types only; implemented in src/lock/protocol.ts and src/lock/wait.ts.
+// The types of the lock API the commands call; implemented in src/lock/protocol.ts and src/lock/wait.ts.
 
 import type { ServerClock } from './server-clock.ts';
-import type { LockEvent, LockStore, OwnerReference } from './store.ts';
+import type { LockEvent, LockStore, OwnerReference, StoredLock } from './store.ts';
 import type { LocalTimes } from './time-jumps.ts';
 
 /** Local monotonic time and timers, injected so unit tests never sleep for real. */
@@ -16,7 +16,7 @@ export interface Clock {
 
 /** Who is taking the lock. Built by the command layer from flags, env and the server's SelfSubjectReview. */
 export interface Holder {
-  /** Stable per user and host (or --identity / CMLOCK_IDENTITY); per process for `run`. */
+  /** Stable per user and host (or the identity the user gives); per process for `run`. */
   identity: string;
   /** Authenticated Kubernetes user, when the server tells it. */
   user?: string;
@@ -97,6 +97,8 @@ export interface AcquireResult {
   previous?: LockView;
   /** Local monotonic time (Clock.now) just before the acquiring write was sent: the lease runs from here. */
   leaseStartMono: number;
+  /** The object as the acquiring write left it: where renewFrom starts. */
+  stored: StoredLock;
 }
 
 export interface ReleaseOptions {
@@ -119,6 +121,20 @@ export interface RenewOptions {
   signal?: AbortSignal;
 }
 
+export interface RenewFromOptions {
+  /** The object the last acquire or renewal of ours left (AcquireResult.stored, RenewedLock.stored). */
+  from: StoredLock;
+  /** New lease length in ms; undefined keeps the current one. */
+  ttlMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A renewal's result: the lock as users see it, and the object to renew from next time. */
+export interface RenewedLock {
+  lock: LockView;
+  stored: StoredLock;
+}
+
 export interface WaitOptions {
   name: string;
   /** 0 = check once; < 0 = no limit. */
@@ -136,4 +152,4 @@ export interface WaitStatus {
   waitedMs: number;
 }
 
-export type { LockEvent, LockStore, OwnerReference };
+export type { LockEvent, LockStore, OwnerReference, StoredLock };
