@@ -114,10 +114,12 @@ export async function untilGroupStopped(pgid: number, timeoutMs = 20_000): Promi
 }
 
 /**
- * Every process of the group is stopped, and at least `min` of them (CMD, child, grandchild). A `sleep` that ended
- * just before its parent was stopped stays a zombie (Z) until the parent runs again: it does no work either.
+ * Every process of the group is stopped, and at least `min` of them (CMD, child, grandchild). Two other states do
+ * no work either: a zombie (Z: a `sleep` that ended just before its parent was stopped, until the parent runs
+ * again) and uninterruptible sleep (D: a shell that vforked a child the SIGSTOP caught before its exec; it stops
+ * the moment it leaves the kernel, the signal being pending).
  */
 export function groupStopped(pgid: number, min = 3): boolean {
   const states = groupStates(pgid);
-  return states.filter((s) => s.state === 'T').length >= min && states.every((s) => s.state === 'T' || s.state === 'Z');
+  return states.filter((s) => s.state === 'T').length >= min && states.every((s) => ['T', 'Z', 'D'].includes(s.state));
 }
