@@ -68,6 +68,41 @@ export interface LockView {
   creationTimestamp: string;
   /** True when the ConfigMap carries no cmlock record (written by the Go lock library). */
   foreign: boolean;
+  /**
+   * Only for shared locks and semaphores: every holder (the fields above then summarise them, or, in what
+   * acquire and renew print, describe the caller's own hold).
+   */
+  holders?: HolderView[];
+  /** Only for a semaphore: how many may hold it at once. */
+  limit?: number;
+  /** Only while someone waits: the queue, first in line first. */
+  waiters?: WaiterView[];
+}
+
+/** One holder of a shared lock or semaphore. */
+export interface HolderView {
+  holder: string;
+  user: string;
+  host: string;
+  acquireTime: string;
+  renewTime: string;
+  leaseDurationSeconds: number;
+  expiresAt: string;
+  status: LockStatus;
+  reason: string;
+  fence: string;
+  shared: boolean;
+}
+
+/** One waiter in a lock's queue. */
+export interface WaiterView {
+  identity: string;
+  user: string;
+  host: string;
+  /** RFC 3339, server clock: when it joined the queue. */
+  since: string;
+  reason: string;
+  shared: boolean;
 }
 
 export interface DescribedLock extends LockView {
@@ -85,6 +120,10 @@ export interface AcquireOptions {
   reason: string;
   labels: Record<string, string>;
   owner?: OwnerReference;
+  /** A shared hold: shared holders coexist; an exclusive one (the default) excludes everyone. */
+  shared?: boolean;
+  /** A semaphore: up to this many holders at once (default 1). Must agree with the lock's, unless it is free. */
+  limit?: number;
   signal?: AbortSignal;
 }
 
@@ -105,13 +144,19 @@ export interface ReleaseOptions {
   name: string;
   force: boolean;
   ignoreNotFound: boolean;
+  /** With force, on a lock with several holders: break this holder's hold (its identity). */
+  holder?: string;
+  /** With force: break every holder's hold. */
+  all?: boolean;
   signal?: AbortSignal;
 }
 
 export interface ReleaseResult {
-  /** The lock that was deleted; undefined when it was already gone and ignoreNotFound was set. */
+  /** The hold that was released (as it was); undefined when the lock was already gone and ignoreNotFound was set. */
   released?: LockView;
   forced: boolean;
+  /** Who the lock was handed to: the waiters first in line, offered it by the release. */
+  handedTo?: string[];
 }
 
 export interface RenewOptions {
@@ -139,6 +184,8 @@ export interface WaitOptions {
   name: string;
   /** 0 = check once; < 0 = no limit. */
   timeoutMs: number;
+  /** Free for a shared hold (no exclusive holder), rather than for an exclusive one (no holder at all). */
+  shared?: boolean;
   signal?: AbortSignal;
 }
 
@@ -150,6 +197,10 @@ export interface WaitStatus {
   acquireTime: string;
   expiresAt: string;
   waitedMs: number;
+  /** In the queue: 1 = first in line; absent while not queued. */
+  position?: number;
+  /** How many wait in the queue. */
+  waiting?: number;
 }
 
 export type { LockEvent, LockStore, OwnerReference, StoredLock };
