@@ -361,10 +361,14 @@ interface Standing {
   readonly queue: WaiterEntry[];
   /** This waiter's index in it; -1 when not in it. */
   readonly index: number;
-  /** Offers to others, not confirmed yet and still within their claim. */
+  /** Offers to others not confirmed yet (within their claim or past it: the skip rule deals with them). */
   readonly offered: HolderEntry[];
-  /** Whether the queue's front, up to and including this waiter, fits now. */
-  readonly admitted: boolean;
+  /**
+   * When this waiter may take the lock without an offer (a lease ran out, a slot came free, nobody handed it on):
+   * 0 if it is among the waiters at the front that fit now; k claims (its index) if it fits but those ahead of it
+   * should have acted first; undefined if it must wait.
+   */
+  readonly takeAfterClaims: number | undefined;
 }
 
 function standing(lock: StoredLock, nowMs: number, me: string): Standing {
@@ -372,9 +376,15 @@ function standing(lock: StoredLock, nowMs: number, me: string): Standing {
   const live = liveHolders(lock, occ, nowMs);
   const queue = liveWaiters(occ, nowMs, me);
   const index = queue.findIndex((w) => w.acquisitionId === me);
-  const offered = live.filter((h) => h.handoff === true && h.acquisitionId !== me);
-  const admitted = index >= 0 && offered.length === 0 && admit(live, queue, occ.limit).admitted.length > index;
-  return { occ, live, queue, index, offered, admitted };
+  const offered = occ.holders.filter((h) => h.handoff === true && h.acquisitionId !== me);
+  let takeAfterClaims: number | undefined;
+  const mine = queue[index];
+  if (mine !== undefined && offered.length === 0) {
+    const front = admit(live, queue, occ.limit).admitted.length;
+    if (index < front) takeAfterClaims = 0;
+    else if (front > 0 && fits(mine, live, occ.limit)) takeAfterClaims = index;
+  }
+  return { occ, live, queue, index, offered, takeAfterClaims };
 }
 
 /**
@@ -388,7 +398,7 @@ export function situationOf(intent: AcquireIntent, seen: Seen<AcquireMeta>): str
   const s = standing(seen.lock, seen.nowMs, me);
   if (s.index < 0) return undefined;
   if (s.offered.length > 0) return `offer:${seen.lock.uid}:${s.offered.map((h) => h.acquisitionId).join(',')}`;
-  if (s.admitted) return `free:${seen.lock.uid}:${s.live.map((h) => h.acquisitionId).join(',')}`;
+  if (s.takeAfterClaims !== undefined) return `free:${seen.lock.uid}:${s.live.map((h) => h.acquisitionId).join(',')}`;
   return undefined;
 }
 
@@ -460,15 +470,22 @@ export function decideAcquire(intent: AcquireIntent, seen: Seen<AcquireMeta> & Q
       if (mono < at) return waitUntil(at, s, seen);
       if (stampMs === undefined) return noTime;
       const kept = s.live.filter((h) => h.handoff !== true);
-      return takeWrite(intent, claim, lock, kept, s.queue.slice(k + 1), stampMs, limit);
+      const rest = s.queue.slice(k + 1);
+      if (fits(claim, kept, limit)) return takeWrite(intent, claim, lock, kept, rest, stampMs, limit);
+      // Others still hold it (a shared run of which one head did not confirm): only the dead offers go.
+      const holders = stampFences(kept, lock.resourceVersion);
+      return { do: 'queue', write: rewrite(lock, recordWith(lock.data, { holders, waiters: s.queue, limit })) };
     }
-    // 6b. The front of the queue fits (a lease ran out, a slot came free, nobody offered it): the first in line
-    //     takes it, the k-th after k claims (those ahead of it did not). Those ahead are dropped.
-    if (s.admitted) {
-      const at = since + k * CLAIM_MS;
+    // 6b. The front of the queue fits (a lease ran out, a slot came free, nobody offered it): those at the front
+    //     that fit take it at once, a waiter further back after k claims (those ahead of it did not act: they
+    //     are dropped).
+    if (s.takeAfterClaims !== undefined) {
+      const at = since + s.takeAfterClaims * CLAIM_MS;
       if (mono < at) return waitUntil(at, s, seen);
       if (stampMs === undefined) return noTime;
-      return takeWrite(intent, claim, lock, s.live, s.queue.slice(k + 1), stampMs, limit);
+      const ahead = s.takeAfterClaims === 0 ? [] : s.queue.slice(0, k);
+      const rest = s.queue.filter((w, i) => i !== k && !ahead.includes(w));
+      return takeWrite(intent, claim, lock, s.live, rest, stampMs, limit);
     }
     // 6c. Our heartbeat is due: one write, also dropping waiters that missed theirs.
     const mine = s.queue[k];
@@ -516,7 +533,7 @@ export function decideAcquire(intent: AcquireIntent, seen: Seen<AcquireMeta> & Q
 function waitUntil(at: number | undefined, s: Standing, seen: Seen<AcquireMeta>): Action<AcquireMeta> {
   const mine = s.queue[s.index];
   const times = [at, monoAt(mine === undefined ? undefined : heartbeatDueAt(mine), seen)];
-  for (const h of s.live) {
+  for (const h of s.live.filter((l) => l.handoff !== true)) {
     const end = s.occ.multi ? holderExpiry(h) : seen.lock === undefined ? undefined : expiryOf(seen.lock);
     times.push(monoAt(end === undefined ? undefined : end + EXPIRY_ALLOWANCE_MS + 1, seen));
   }

@@ -330,11 +330,12 @@ export const expectCall = {
 export function changed(store: FakeStore, data: Record<string, string | undefined> = {}): StoredLock {
   const last = store.last;
   if (last === undefined) throw new Error('nothing stored yet');
-  const next: StoredLock = structuredClone({ ...last, resourceVersion: store.nextResourceVersion() });
-  for (const [key, value] of Object.entries(data)) {
-    if (value === undefined) delete next.data[key];
-    else next.data[key] = value;
-  }
+  const merged = Object.entries({ ...last.data, ...data }).filter((e): e is [string, string] => e[1] !== undefined);
+  const next: StoredLock = structuredClone({
+    ...last,
+    resourceVersion: store.nextResourceVersion(),
+    data: Object.fromEntries(merged),
+  });
   store.last = next;
   return structuredClone(next);
 }
