@@ -59,7 +59,26 @@ export class AdminClient {
     return session;
   }
 
-  request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+  /**
+   * One request. A stream the server refused (REFUSED_STREAM, or one started after its GOAWAY) was not
+   * processed, so it is sent again on a new session: safe for any verb.
+   */
+  async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once(method, path, body);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const refused =
+          code === 'ERR_HTTP2_GOAWAY_SESSION' ||
+          (code === 'ERR_HTTP2_STREAM_ERROR' && String((err as Error).message).includes('REFUSED_STREAM'));
+        if (!refused || attempt >= 5) throw err;
+        this.#current = undefined;
+      }
+    }
+  }
+
+  #once(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     return new Promise((resolve, reject) => {
       const stream = this.#session().request({
         [constants.HTTP2_HEADER_METHOD]: method,
