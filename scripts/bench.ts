@@ -81,11 +81,26 @@ async function buildCurrent(): Promise<string> {
  * ~35 MB more peak RSS than after a copy (a trivial single executable: 75 MB fresh, 40 MB copied), which is
  * not what a user who downloaded it sees.
  */
-function install(binary: string): void {
-  rmSync(pluginDir, { recursive: true, force: true });
+function install(binary: string, name = 'kubectl-cmlock'): void {
   mkdirSync(pluginDir, { recursive: true });
-  copyFileSync(binary, join(pluginDir, 'kubectl-cmlock'));
-  chmodSync(join(pluginDir, 'kubectl-cmlock'), 0o755);
+  copyFileSync(binary, join(pluginDir, name));
+  chmodSync(join(pluginDir, name), 0o755);
+}
+
+/**
+ * The floor of start-up through kubectl: a plugin that is a Node single executable doing nothing (same Node,
+ * same build), so that `kubectl benchfloor` is kubectl's plugin dispatch plus Node's own start.
+ */
+function buildFloor(): string {
+  const t = targets.find((x) => targetName(x) === 'linux-amd64');
+  if (!t) throw new Error('no linux-amd64 target');
+  const dir = join(benchDir, 'floor');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'floor.cjs'), '// start-up floor: nothing\n');
+  const output = join(dir, 'kubectl-benchfloor');
+  buildSea({ main: join(dir, 'floor.cjs'), assets: {}, executable: strippedBase(t, baseNode(t)).path, output });
+  return output;
 }
 
 const cmlock = (name: string, args: string[], extra: Partial<Bench> = {}): Bench => ({
@@ -99,6 +114,7 @@ const kubectl = (args: string[], extra: Partial<Bench> = {}): Bench => ({
   ...extra,
 });
 
+const wallStart = Date.now();
 const report: Record<string, unknown> = {};
 const figures: PairResult[] = [];
 const record = (section: string, results: PairResult[]): void => {
@@ -107,7 +123,9 @@ const record = (section: string, results: PairResult[]): void => {
 };
 
 say(`building the executable under test…`);
+rmSync(pluginDir, { recursive: true, force: true });
 install(values.binary ?? (await buildCurrent()));
+if (wants('startup')) install(buildFloor(), 'kubectl-benchfloor');
 say(
   `  ${relative(repoRoot, join(pluginDir, 'kubectl-cmlock'))} (${values.binary ? `copy of ${values.binary}` : 'current sources'})`,
 );
@@ -122,7 +140,6 @@ const cluster = needsCluster ? await startCluster() : undefined;
 const sealed: Sealed = { pluginDir, home, ...(cluster ? { kubeconfig: cluster.state.kubeconfig } : {}) };
 const api = cluster ? AdminClient.open() : undefined;
 const created: string[] = [];
-const wallStart = Date.now();
 
 try {
   if (api) {
@@ -150,6 +167,7 @@ try {
       [
         cmlock('kubectl cmlock --help, no code cache', ['--help'], { env: cold }),
         { name: 'kubectl-cmlock --help (direct)', argv: [join(pluginDir, 'kubectl-cmlock'), '--help'], env: warm },
+        { name: 'kubectl benchfloor (floor: a plugin that is Node doing nothing)', argv: ['kubectl', 'benchfloor'] },
         { name: 'node -e 0 (its Node alone)', argv: [process.execPath, '-e', '0'] },
       ],
     );

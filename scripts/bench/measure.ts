@@ -178,19 +178,23 @@ export function measurePairs(
     };
   });
   const width = Math.max(...results.map((r) => r.label.length), ...extra.map((e) => e.name.length), 12);
-  const rss = results.some((r) => r.rssRatio !== undefined);
+  // Peak RSS is printed wherever it was measured; judged against the goal only where the issue sets one.
+  const rss = results.some((r) => r.cmlock.rssMiB !== undefined);
   say(
     `  ${'cmlock'.padEnd(width)}  ${'time'.padStart(8)} ${'kubectl'.padStart(8)}  ratio (goal)` +
       (rss ? `        ${'peak RSS'.padStart(8)} ${'kubectl'.padStart(8)}  ratio (goal)` : ''),
   );
   for (const r of results) {
     const time = `${ms(r.cmlock.wallMs).padStart(8)} ${ms(r.kubectl.wallMs).padStart(8)}  ${verdict(r.timeRatio, r.timeGoal)} (≤${r.timeGoal}×)`;
-    const mem =
+    const memRatio =
       r.rssRatio !== undefined && r.rssGoal !== undefined
-        ? `  ${mibText(r.cmlock.rssMiB).padStart(8)} ${mibText(r.kubectl.rssMiB).padStart(8)}  ${verdict(r.rssRatio, r.rssGoal)} (≤${r.rssGoal}×)`
-        : rss
-          ? `  ${mibText(r.cmlock.rssMiB).padStart(8)} ${mibText(r.kubectl.rssMiB).padStart(8)}`
+        ? `  ${verdict(r.rssRatio, r.rssGoal)} (≤${r.rssGoal}×)`
+        : r.cmlock.rssMiB !== undefined && r.kubectl.rssMiB !== undefined
+          ? `  ${(r.cmlock.rssMiB / r.kubectl.rssMiB).toFixed(2)}× (no goal)`
           : '';
+    const mem = rss
+      ? `  ${mibText(r.cmlock.rssMiB).padStart(8)} ${mibText(r.kubectl.rssMiB).padStart(8)}${memRatio}`
+      : '';
     say(`  ${r.label.padEnd(width)}  ${time}${mem}`);
   }
   const base = m[0] as Measured;
