@@ -2,6 +2,32 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The import arrows of docs/architecture.md. Each part lists the parts it must never import; an import string
+ * names a part by the folder right after its chain of `../` (`../kube/x.ts`, `../../output/y.ts`).
+ * @type {Record<string, { never: string[], typesOnly?: string[], why: string }>}
+ */
+const PARTS = {
+  errors: { never: ['main', 'cli', 'kube', 'lock', 'output', 'run'], why: 'errors.ts is the root every part shares' },
+  lock: { never: ['main', 'cli', 'kube', 'output', 'run'], why: 'src/lock knows no client, command line or screen' },
+  kube: { never: ['main', 'cli', 'output', 'run'], why: 'src/kube implements the lock store; it knows no command' },
+  output: { never: ['main', 'cli', 'kube', 'run'], why: 'src/output renders lock data; it talks to nothing' },
+  run: { never: ['main', 'cli', 'kube', 'output'], why: 'src/run supervises CMD over the lock API alone' },
+  cli: {
+    never: ['main'],
+    typesOnly: ['kube'],
+    why: 'src/cli gets the Kubernetes session through Runtime.connect (loaded on first use)',
+  },
+};
+
+/** `(../)+part/` or `(../)+part.ts`: an import of that part from anywhere below src/. */
+const partRegex = (names) => `^(\\.\\./)+(${names.join('|')})(/|\\.ts$)`;
+
+const CLIENT_NODE = {
+  name: '@kubernetes/client-node',
+  message: 'Only src/kube/ imports the Kubernetes client.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.cluster/', '.cache/', 'test/control-plane/'] },
   js.configs.recommended,
@@ -13,7 +39,7 @@ export default tseslint.config(
     },
   },
   {
-    // Only the entry point touches argv, env and exit codes; only src/kube/ imports the Kubernetes client.
+    // Only the entry point touches argv, env and exit codes.
     files: ['src/**/*.ts'],
     ignores: ['src/main.ts'],
     rules: {
@@ -24,14 +50,22 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['src/**/*.ts'],
-    ignores: ['src/kube/**'],
+  { files: ['src/main.ts'], rules: { 'no-restricted-imports': ['error', { paths: [CLIENT_NODE] }] } },
+  ...Object.entries(PARTS).map(([part, rule]) => ({
+    files: part === 'errors' ? ['src/errors.ts'] : [`src/${part}/**/*.ts`],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: '@kubernetes/client-node', message: 'Only src/kube/ imports the Kubernetes client.' }] },
+        {
+          paths: part === 'kube' ? [] : [CLIENT_NODE],
+          patterns: [
+            { regex: partRegex(rule.never), message: `${rule.why} (docs/architecture.md).` },
+            ...(rule.typesOnly
+              ? [{ regex: partRegex(rule.typesOnly), allowTypeImports: true, message: `${rule.why}: types only.` }]
+              : []),
+          ],
+        },
       ],
     },
-  },
+  })),
 );

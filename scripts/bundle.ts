@@ -4,7 +4,7 @@
 //   kubectl-cmlock.cjs              the application: src/ and every dependency except the deferred ones;
 //                                   runs on its own too (`node dist/kubectl-cmlock.cjs --help`)
 //   kubectl-cmlock.client-node.cjs  @kubernetes/client-node, only the names src/ imports, loaded on first use
-//   kubectl-cmlock.sea.cjs          the executable's main script (scripts/packaging/sea-main.ts): runs the
+//   kubectl-cmlock.sea.cjs          the executable's main script (src/sea-main.ts): runs the
 //                                   two above from the executable's assets through a per-user code cache
 //
 // Why client-node is apart: V8 pre-parses every byte of a script it runs, even code it never calls.
@@ -139,7 +139,7 @@ export async function bundle(opts: BundleOptions = {}): Promise<BundleResult> {
   const hashes = Object.fromEntries(Object.entries(assets).map(([key, file]) => [key, shortHash(file)]));
   const s = await build({
     ...common(minify),
-    entryPoints: [join(repoRoot, 'scripts', 'packaging', 'sea-main.ts')],
+    entryPoints: [join(repoRoot, 'src', 'sea-main.ts')],
     outfile: main,
     define: { __CMLOCK_ASSET_HASHES__: JSON.stringify(hashes) },
     banner: {},

@@ -15,11 +15,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { cacheDir, repoRoot } from './paths.ts';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export { cacheDir, repoRoot };
 export const clusterDir = join(repoRoot, '.cluster');
 const sourceDir = join(repoRoot, 'test', 'control-plane');
 const kubeVersion = 'v1.36.3';
@@ -35,11 +34,6 @@ export interface ClusterState {
 const say = (line: string): void => {
   process.stderr.write(`cluster: ${line}\n`);
 };
-
-export function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'kubectl-cmlock-dev');
-}
 
 function sourceHash(): string {
   const h = createHash('sha256');

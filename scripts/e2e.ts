@@ -36,9 +36,19 @@ const phases = files.length
 let code: number | null = 0;
 try {
   for (const phase of phases) {
+    // --test-force-exit: a test file's process exits once its tests are done. Without it, one was seen (under a
+    // load average of 50) spinning for 40 minutes in Node's own exit clean-up (FreeEnvironment -> CleanupHandles
+    // -> uv_run, one libuv request on a socket the fault proxy had reset never completing), after all its tests
+    // had passed: CI would have hung until its time limit.
     const child = spawn(
       process.execPath,
-      ['--test', '--test-reporter=spec', `--test-concurrency=${phase.concurrency}`, ...phase.files],
+      [
+        '--test',
+        '--test-force-exit',
+        '--test-reporter=spec',
+        `--test-concurrency=${phase.concurrency}`,
+        ...phase.files,
+      ],
       { cwd: repoRoot, stdio: 'inherit' },
     );
     const phaseCode = await new Promise<number | null>((done) => child.on('exit', done));

@@ -1,5 +1,6 @@
 // Typed errors that carry their exit code. Everything below src/main.ts throws these; main.ts prints
-// `error: <message>` once and exits with `exitCode`. Messages are one line, say what happened and what to do,
+// `error: <message>` once and exits with `exitCode`. The lock protocol throws subclasses of the held / not the
+// holder / not found ones that carry the lock they are about (src/lock/errors.ts). Messages are one line, say what happened and what to do,
 // and never contain a token, key or kubeconfig content.
 
 export const ExitCode = {
@@ -54,13 +55,6 @@ export class NotHolderError extends CmlockError {
 export class LockNotFoundError extends CmlockError {
   constructor(message: string) {
     super(message, ExitCode.notFound);
-  }
-}
-
-/** The lock was lost while `run` held it: exit 6. */
-export class LostError extends CmlockError {
-  constructor(message: string) {
-    super(message, ExitCode.lost);
   }
 }
 

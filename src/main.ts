@@ -1,15 +1,18 @@
 // The entry point, and the only code that reads process.argv and process.env, handles signals and exits.
 // Signals: the first SIGINT/SIGTERM aborts the command (a second one exits at once), except while a command has
-// taken them over through Runtime.signals: `run` forwards SIGINT/SIGTERM/SIGHUP to CMD and waits for it.
+// taken them over through Runtime.signals: `run` forwards SIGINT/SIGTERM/SIGHUP to CMD and waits for it, and
+// handles job control (SIGTSTP/SIGTTIN/SIGTTOU/SIGCONT) so that Ctrl-Z stops CMD with it. Any other signal keeps
+// its default action (SIGHUP ends us, SIGTSTP stops us) while no command handles it.
 // Everything below throws typed errors; they are printed here, once, as one line: `error: <message>`.
 
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { peekVerbosity, runCli, usageHint } from './cli/app.ts';
 import type { OutputStream, Runtime } from './cli/runtime.ts';
 import { CancelledError, CmlockError, UsageError } from './errors.ts';
 import { systemClock } from './lock/clock.ts';
 import { startChildProcess } from './run/child.ts';
-import type { ForwardedSignal, SignalSource } from './run/run.ts';
+import type { RunSignal, SignalSource } from './run/signals.ts';
 import { HOMEPAGE } from './version.ts';
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -86,26 +89,26 @@ function interrupt(signal: keyof typeof SIGNAL_EXIT_CODES): void {
  * Handlers registered through Runtime.signals (`run` forwards SIGINT/SIGTERM/SIGHUP to CMD, and aborts its own
  * wait for the lock). While a signal has any, it goes to them alone.
  */
-const delegated = new Map<ForwardedSignal, Set<() => void>>();
-const dispatchers = new Map<ForwardedSignal, () => void>();
+const delegated = new Map<RunSignal, Set<() => void>>();
+const dispatchers = new Map<RunSignal, () => void>();
 
-function dispatch(signal: ForwardedSignal): void {
+function dispatch(signal: RunSignal): void {
   const handlers = delegated.get(signal);
   if (handlers !== undefined && handlers.size > 0) {
     for (const handler of [...handlers]) handler();
-  } else if (signal !== 'SIGHUP') {
+  } else if (signal === 'SIGINT' || signal === 'SIGTERM') {
     interrupt(signal);
   }
 }
 
-function listen(signal: ForwardedSignal): void {
+function listen(signal: RunSignal): void {
   if (dispatchers.has(signal)) return;
   const dispatcher = () => dispatch(signal);
   dispatchers.set(signal, dispatcher);
   process.on(signal, dispatcher);
 }
 
-// SIGINT and SIGTERM are always ours; SIGHUP only while a command handles it (otherwise it ends us, as usual).
+// SIGINT and SIGTERM are always ours; the others only while a command handles them (default actions otherwise).
 listen('SIGINT');
 listen('SIGTERM');
 
@@ -120,19 +123,32 @@ const signals: SignalSource = {
     const handlers = delegated.get(signal);
     handlers?.delete(handler);
     const dispatcher = dispatchers.get(signal);
-    if (signal === 'SIGHUP' && handlers?.size === 0 && dispatcher !== undefined) {
+    const always = signal === 'SIGINT' || signal === 'SIGTERM';
+    if (!always && handlers?.size === 0 && dispatcher !== undefined) {
       process.off(signal, dispatcher);
       dispatchers.delete(signal);
     }
   },
 };
 
-// `kubectl cmlock ls | head -1`: a closed pipe is not an error.
+// `kubectl cmlock ls | head -1`: a closed pipe is not an error, and a terminal that went away (EIO: the ssh
+// session dropped, the terminal window closed) cannot be written to any more. Data that cannot be delivered ends
+// the command; diagnostics that cannot be shown are dropped, so that `run` still sees its command through (it
+// forwards the SIGHUP that came with the hangup) and releases the lock.
+const goneOutput = (err: NodeJS.ErrnoException): boolean => err.code === 'EPIPE' || err.code === 'EIO';
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(interruptedExitCode ?? 0);
+  if (goneOutput(err)) process.exit(interruptedExitCode ?? 0);
 });
-process.on('uncaughtException', (err) => void exit(report(err)));
-process.on('unhandledRejection', (err) => void exit(report(err)));
+process.stderr.on('error', () => {});
+/** Set once a crash is being reported: a failure while reporting it must not report again (and loop). */
+let crashing = false;
+const crash = (err: unknown): void => {
+  if (crashing) process.exit(interruptedExitCode ?? 1);
+  crashing = true;
+  void exit(report(err));
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 
 const runtime: Runtime = {
   argv,
@@ -146,6 +162,8 @@ const runtime: Runtime = {
   connect: async (options) => (await import('./kube/index.ts')).connect(options),
   clock: systemClock,
   wallNow: () => Date.now(),
+  bootNow,
+  stopSelf: () => process.kill(process.pid, 'SIGSTOP'),
   hostname: () => hostname(),
   username: () => {
     try {
@@ -157,6 +175,16 @@ const runtime: Runtime = {
   },
   pid: process.pid,
 };
+
+/** Time since boot, suspends included (Linux CLOCK_BOOTTIME, through /proc/uptime), in ms; else undefined. */
+function bootNow(): number | undefined {
+  try {
+    const seconds = Number(readFileSync('/proc/uptime', 'latin1').split(' ', 1)[0]);
+    return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 // No top-level await: the executable is bundled as CommonJS.
 runCli(runtime).then(exit, (err: unknown) => exit(report(err)));

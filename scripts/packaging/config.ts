@@ -2,11 +2,10 @@
 // which platforms are built, and where a release's archives are published.
 
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { cacheDir, repoRoot } from '../paths.ts';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { cacheDir, repoRoot };
 export const distDir = join(repoRoot, 'dist');
 export const releaseDir = join(distDir, 'release');
 export const bundleFile = join(distDir, 'kubectl-cmlock.cjs');
@@ -15,11 +14,6 @@ export const bundleFile = join(distDir, 'kubectl-cmlock.cjs');
 export const version: string = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })
   .version;
 export const tag = `v${version}`;
-
-/** Cache shared with the other dev scripts, outside the repository. */
-export function cacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kubectl-cmlock-dev');
-}
 
 /**
  * The Node that runs the build, makes the SEA blob and is the base binary on every platform. The registry

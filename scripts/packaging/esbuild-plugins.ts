@@ -110,7 +110,7 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'
 
 /**
  * In the application a deferred package is a CommonJS module that, when first required, asks the
- * executable's main script (scripts/packaging/sea-main.ts) to run it from the assets, or, when the bundle
+ * executable's main script (src/sea-main.ts) to run it from the assets, or, when the bundle
  * runs under plain node (`node dist/kubectl-cmlock.cjs`), requires the file next to it. Whether that happens
  * at start-up or at first use is decided by how src/ imports the package.
  */

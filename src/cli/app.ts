@@ -15,6 +15,7 @@ import { runCommand } from './commands/run.ts';
 import { versionCommand } from './commands/version.ts';
 import { waitCommand } from './commands/wait.ts';
 import { commandUsage, epilogue, rootUsage } from './help.ts';
+import { withHint } from './hints.ts';
 import { GLOBAL_OPTIONS, type OptionSpec } from './options.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -146,7 +147,11 @@ export async function runCli(rt: Runtime): Promise<number> {
     rt.stdout.write(parsed.text);
     return 0;
   }
-  return parsed.invocation.run(rt);
+  try {
+    return await parsed.invocation.run(rt);
+  } catch (err) {
+    throw withHint(err);
+  }
 }
 
 /** The line under a usage error: where to read more. */

@@ -40,7 +40,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Commands close to a mistyped one, like cobra's "Did you mean this?". */
-export function suggestCommands(typed: string, names: readonly string[]): string[] {
+function suggestCommands(typed: string, names: readonly string[]): string[] {
   return names.filter((n) => n.startsWith(typed) || editDistance(typed, n) <= 2);
 }
 

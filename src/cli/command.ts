@@ -1,9 +1,10 @@
 // The shape of a command: options (from the shared table) -> parse and validate (pure, no I/O) -> run.
 
 import { UsageError } from '../errors.ts';
+import type { ObjectFormat } from '../output/lock.ts';
 import { OPTIONS, type OptionSpec } from './options.ts';
 import type { Runtime } from './runtime.ts';
-import { dnsLabel, duration, lockName } from './validate.ts';
+import { duration, identity, lockName, namespace as validNamespace, outputFormat } from './validate.ts';
 
 /** What yargs parsed, read through the option table. */
 export interface ParsedArgs {
@@ -57,7 +58,7 @@ export function parseGlobalOptions(a: ParsedArgs): GlobalOptions {
   const context = a.string(OPTIONS.context);
   if (context !== undefined && context !== '') g.context = context;
   const namespace = a.string(OPTIONS.namespace);
-  if (namespace !== undefined) g.namespace = dnsLabel('namespace', namespace);
+  if (namespace !== undefined) g.namespace = validNamespace(namespace);
   const timeout = a.string(OPTIONS.requestTimeout);
   if (timeout !== undefined) g.requestTimeoutMs = duration('request-timeout', timeout, { bareSeconds: true });
   const verbose = a.string(OPTIONS.verbose);
@@ -134,4 +135,15 @@ export function singleName(command: string, args: ParsedArgs): string {
 /** Arguments after `--` only make sense for `run`. */
 export function noRest(args: ParsedArgs): void {
   if (args.rest.length > 0) throw new UsageError(`unexpected arguments after "--": ${args.rest.join(' ')}`);
+}
+
+/** --identity, checked; undefined for the default identity. */
+export function identityFlag(args: ParsedArgs): string | undefined {
+  const value = args.string(OPTIONS.identity);
+  return value === undefined ? undefined : identity(value, '--identity');
+}
+
+/** -o of the commands that print one lock (json, yaml or name); undefined for the line for humans. */
+export function lockOutputFlag(args: ParsedArgs): ObjectFormat | undefined {
+  return outputFormat(args.string(OPTIONS.output), ['json', 'yaml', 'name'] as const);
 }

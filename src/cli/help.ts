@@ -3,7 +3,7 @@
 
 import type { Command } from './command.ts';
 
-export const EXIT_CODES = [
+const EXIT_CODES = [
   ['0', 'ok'],
   ['1', 'error (API server, kubeconfig, network, permissions)'],
   ['2', 'usage (bad flag, name, duration or combination; nothing was sent to the cluster)'],
@@ -15,7 +15,7 @@ export const EXIT_CODES = [
 ] as const;
 
 /** Greedy word wrap; `indent` prefixes every line. */
-export function wrapText(text: string, width: number, indent = ''): string {
+function wrapText(text: string, width: number, indent = ''): string {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/).filter((w) => w !== '')) {

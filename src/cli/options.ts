@@ -103,7 +103,7 @@ export const OPTIONS = {
     long: 'watch',
     short: 'w',
     kind: 'boolean',
-    describe: 'After listing, watch for changes (not implemented yet).',
+    describe: 'After listing, print each change as it happens, until interrupted (Ctrl-C).',
   },
   killAfter: {
     long: 'kill-after',

@@ -2,9 +2,9 @@
 // stubbed. src/main.ts builds the real one; nothing under src/cli reads process.* directly.
 
 import type { ConnectOptions, KubeSession } from '../kube/types.ts';
-import type { Clock } from '../lock/api.ts';
+import type { Clock } from '../lock/types.ts';
 import type { StartChild } from '../run/child.ts';
-import type { SignalSource } from '../run/run.ts';
+import type { SignalSource } from '../run/signals.ts';
 
 export interface OutputStream {
   write(text: string): void;
@@ -27,8 +27,9 @@ export interface Runtime {
    */
   readonly signal: AbortSignal;
   /**
-   * SIGINT/SIGTERM/SIGHUP for a command that handles them itself (`run` forwards them to CMD). While at least one
-   * handler is registered for a signal, that signal goes to the handlers only and does not abort `signal`.
+   * SIGINT/SIGTERM/SIGHUP and job control for a command that handles them itself (`run` forwards the first three to
+   * CMD, and stops CMD with itself on Ctrl-Z). While at least one handler is registered for a signal, that signal
+   * goes to the handlers only: it does not abort `signal`, nor has its default action.
    */
   readonly signals: SignalSource;
   /** Starts a child process (`run`'s CMD). */
@@ -40,8 +41,12 @@ export interface Runtime {
   readonly connect: (options: ConnectOptions) => Promise<KubeSession>;
   /** Monotonic time and timers. */
   readonly clock: Clock;
-  /** Local wall clock, ms since the epoch: only a fallback when no server time is known yet. */
+  /** Local wall clock, ms since the epoch: a fallback when no server time is known yet, and to notice jumps. */
   wallNow(): number;
+  /** Time since boot including suspends, ms, where the platform tells (to notice a suspend); else undefined. */
+  bootNow?(): number | undefined;
+  /** Stops this process (SIGSTOP to itself), as Ctrl-Z would without a handler. */
+  stopSelf(): void;
   hostname(): string;
   username(): string;
   readonly pid: number;

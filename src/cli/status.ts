@@ -1,12 +1,12 @@
 // The waiting status line on stderr. The protocol reports progress about once a second; on a terminal the line
 // is redrawn in place, otherwise (logs, CI) a plain line is written when the holder changes and every 30 s.
 
-import type { WaitStatus } from '../lock/api.ts';
+import type { WaitStatus } from '../lock/types.ts';
 import { waitStatusLine } from '../output/messages.ts';
 import type { Runtime } from './runtime.ts';
 
 const CLEAR_LINE = '\r\u001b[2K';
-export const PLAIN_EVERY_MS = 30_000;
+const PLAIN_EVERY_MS = 30_000;
 
 export interface StatusReporter {
   /** The protocol's progress callback. */

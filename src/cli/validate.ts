@@ -2,9 +2,17 @@
 // `invalid argument "30" for "--ttl" flag: use Go syntax like 30s, 5m, 1h30m`.
 
 import { UsageError } from '../errors.ts';
-import { parseDuration } from '../lock/duration.ts';
-import { isDns1123Subdomain, parseLabels, validateLockName } from '../lock/names.ts';
-import { printable } from '../lock/text.ts';
+import {
+  isDns1123Subdomain,
+  isLabelKey,
+  isLabelValue,
+  MANAGED_BY_KEY,
+  MANAGED_BY_VALUE,
+  validateLockName,
+  validateNamespace,
+} from '../lock/names.ts';
+import { printable, quote } from '../lock/text.ts';
+import { parseGoDuration } from './go-duration.ts';
 
 /** A lock name (DNS-1123 subdomain). */
 export function lockName(name: string): string {
@@ -24,24 +32,47 @@ export interface DurationRules {
 /** A Go-style duration flag value in ms. */
 export function duration(flag: string, value: string, rules: DurationRules = {}): number {
   const invalid = (why: string) => new UsageError(`invalid argument "${value}" for "--${flag}" flag: ${why}`);
-  let ms: number;
-  if (rules.bareSeconds === true && /^-?\d+$/.test(value)) ms = Number(value) * 1000;
-  else {
-    try {
-      ms = parseDuration(value);
-    } catch (err) {
-      // parseDuration says `invalid duration "30": use Go syntax ...`; the value is already quoted above.
-      throw invalid((err instanceof Error ? err.message : String(err)).replace(/^invalid duration "[^"]*": /, ''));
-    }
-  }
+  const ms = rules.bareSeconds === true && /^-?\d+$/.test(value) ? Number(value) * 1000 : parseGoDuration(value);
+  if (ms === undefined) throw invalid('use Go syntax like 30s, 5m, 1h30m');
   if (ms < 0 && rules.negative !== true) throw invalid('must not be negative');
   if (ms > 0 && rules.min !== undefined && ms < rules.min) throw invalid(`must be 0 or at least ${rules.min / 1000}s`);
   return ms;
 }
 
-/** `-l a=b,c=d -l e=f` into one map. */
-export function labels(values: readonly string[]): Record<string, string> {
-  return parseLabels(values);
+/**
+ * `-l/--labels` values, each `k=v` or `k1=v1,k2=v2`, into one map (`-l a=b,c=d -l e=f`). Keys and values are
+ * checked as Kubernetes checks label keys and values; the managed-by label cannot be changed.
+ */
+export function labels(items: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const item of items) {
+    for (const pair of item.split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq < 0) throw new UsageError(`invalid label ${quote(pair)}: use key=value, e.g. team=payments`);
+      const key = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (!isLabelKey(key)) {
+        throw new UsageError(
+          `invalid label key ${quote(key)}: use an optional DNS subdomain prefix and '/', then a name of at most ` +
+            "63 characters (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)",
+        );
+      }
+      if (!isLabelValue(value)) {
+        throw new UsageError(
+          `invalid value ${quote(value)} for label ${quote(key)}: use at most 63 characters (letters, digits, ` +
+            "'-', '_' and '.', starting and ending with a letter or digit), or nothing",
+        );
+      }
+      if (key === MANAGED_BY_KEY && value !== MANAGED_BY_VALUE) {
+        throw new UsageError(`label ${quote(MANAGED_BY_KEY)} is set by kubectl-cmlock and cannot be changed`);
+      }
+      if (Object.hasOwn(labels, key) && labels[key] !== value) {
+        throw new UsageError(`label ${quote(key)} is given twice with different values`);
+      }
+      labels[key] = value;
+    }
+  }
+  return labels;
 }
 
 /** `-o` against the formats a command supports, in kubectl's words. */
@@ -56,15 +87,9 @@ export function outputFormat<T extends string>(value: string | undefined, allowe
   return found;
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** A namespace or Pod name: a DNS-1123 label. */
-export function dnsLabel(what: string, value: string): string {
-  if (value.length > 63 || !DNS1123_LABEL.test(value)) {
-    throw new UsageError(
-      `invalid ${what} "${value}": must be at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit`,
-    );
-  }
+/** A namespace: a DNS-1123 label. */
+export function namespace(value: string): string {
+  validateNamespace(value);
   return value;
 }
 

@@ -1,8 +1,10 @@
 // One request at a time, done properly: credentials from client-node (exec plugins included), a per-request
 // timeout combined with the caller's signal, the server's Date header with the local monotonic send/receive
-// times, a -v log line (method, path, status, duration; nothing else), errors mapped by errors.ts, and
-// retries of what errors.ts calls retryable (reads: 429, 5xx, timeouts, resets; writes: only 429 and
-// never-sent failures, because errors.ts turns a write that may have been applied into AmbiguousWriteError).
+// times, a -v log line (method, path, status, duration; nothing else), errors mapped by errors.ts, and the one
+// retry loop of cmlock: what errors.ts calls retryable (reads: 429, 5xx, timeouts, resets; writes: only 429 and
+// never-sent failures, because errors.ts turns a write that may have been applied into AmbiguousWriteError) is
+// sent again after Retry-After or the shared backoff, never past the caller's deadline. The lock protocol above
+// sends each request once and only resolves ambiguous writes by reading back.
 
 import {
   AuthenticationV1Api,
@@ -20,13 +22,14 @@ import {
   type ResponseContext,
   type SecurityAuthentication,
 } from '@kubernetes/client-node';
-import type { ServerTimeSample } from '../lock/store.ts';
-import { RetryableError } from '../lock/store.ts';
+import { Backoff, type BackoffPolicy } from '../lock/backoff.ts';
+import { systemClock } from '../lock/clock.ts';
+import { formatDuration } from '../lock/duration.ts';
+import { RetryableError, type ServerTimeSample } from '../lock/store.ts';
 import {
   CredentialError,
   mapRequestError,
   contextText,
-  formatDuration,
   type ErrorContext,
   type FailureState,
   type RequestSpec,
@@ -34,19 +37,22 @@ import {
 import type { ResolvedConfig } from './kubeconfig.ts';
 import { oneLine, Redactor } from './redact.ts';
 
-export const USER_AGENT = 'kubectl-cmlock';
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const USER_AGENT = 'kubectl-cmlock';
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Knobs that tests turn; production uses `defaultTuning`. */
 export interface Tuning {
   serviceAccountDir?: string;
   /**
-   * maxAttempts per call; backoff from baseMs doubling up to capMs, jittered; a Retry-After longer than
-   * maxWaitMs is not waited for here but handed to the caller (inside RetryableError.retryAfterMs).
+   * maxAttempts per call, with the shared backoff between them. A call without a deadline waits for a
+   * Retry-After of at most maxWaitMs; a longer one is handed to the caller (RetryableError.retryAfterMs).
    */
-  retry: { maxAttempts: number; baseMs: number; capMs: number; maxWaitMs?: number };
+  retry: BackoffPolicy & { maxAttempts: number; maxWaitMs?: number };
+  /** The injected clock's sleep and randomness (lock/clock.ts in production). */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
+  /** Local monotonic ms, the domain of CallOptions.deadline (performance.now() in production). */
+  now: () => number;
   /** Server-side watch timeout, randomised so that waiters do not reconnect in lockstep. */
   watchTimeoutSeconds: () => number;
   /** How long a watch may stay silent before it is presumed dead (the server should have closed it by then). */
@@ -54,9 +60,10 @@ export interface Tuning {
 }
 
 export const defaultTuning: Tuning = {
-  retry: { maxAttempts: 5, baseMs: 250, capMs: 5_000, maxWaitMs: 60_000 },
-  sleep: abortableSleep,
-  random: Math.random,
+  retry: { maxAttempts: 5, initialMs: 250, maxMs: 5_000, maxWaitMs: 60_000 },
+  sleep: systemClock.sleep,
+  random: systemClock.random,
+  now: systemClock.now,
   watchTimeoutSeconds: () => 60 + Math.floor(Math.random() * 61),
   watchSilenceMs: (timeoutSeconds) => (timeoutSeconds + 15) * 1000,
 };
@@ -79,6 +86,8 @@ export interface CallOptions {
   maxAttempts?: number;
   /** A shorter per-request timeout than the session's (best-effort calls). */
   timeoutMs?: number;
+  /** Local monotonic ms (Tuning.now) past which no retry may wait: the error is thrown instead. */
+  deadline?: number;
 }
 
 export interface OpenedStream {
@@ -192,6 +201,7 @@ export class KubeClient {
     callOptions: CallOptions = {},
   ): Promise<Timed<T | undefined>> {
     const maxAttempts = callOptions.maxAttempts ?? this.tuning.retry.maxAttempts;
+    const backoff = new Backoff(this.tuning.retry, this.tuning.random);
     let refreshedCredentials = false;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
@@ -217,14 +227,15 @@ export class KubeClient {
           continue;
         }
         const err = mapRequestError(raw, spec, this.errorContext, state);
-        if (!(err instanceof RetryableError)) throw err;
-        if (attempt >= maxAttempts) {
-          // Retried here already: the lock layer must not multiply it by its own retries.
-          err.retried = attempt > 1;
-          throw err;
-        }
-        if ((err.retryAfterMs ?? 0) > (this.tuning.retry.maxWaitMs ?? Infinity)) throw err;
-        const delay = this.backoff(attempt, err.retryAfterMs);
+        if (!(err instanceof RetryableError) || attempt >= maxAttempts) throw err;
+        const delay = Math.round(backoff.next(err.retryAfterMs));
+        const { deadline } = callOptions;
+        // Never past the caller's deadline; without one, a long Retry-After goes back to the caller.
+        const tooLong =
+          deadline !== undefined
+            ? this.tuning.now() + delay > deadline
+            : (err.retryAfterMs ?? 0) > (this.tuning.retry.maxWaitMs ?? Infinity);
+        if (tooLong) throw err;
         this.log(
           `${spec.method} ${spec.path}: retrying in ${formatDuration(delay)} (attempt ${attempt + 1} of ${maxAttempts})`,
         );
@@ -299,14 +310,6 @@ export class KubeClient {
     }
   }
 
-  /** Capped exponential backoff with jitter, never shorter than the server's Retry-After. */
-  backoff(attempt: number, retryAfterMs: number | undefined): number {
-    const { baseMs, capMs } = this.tuning.retry;
-    const ceiling = Math.min(capMs, baseMs * 2 ** (attempt - 1));
-    const jittered = ceiling / 2 + (this.tuning.random() * ceiling) / 2;
-    return Math.round(Math.max(jittered, retryAfterMs ?? 0));
-  }
-
   #logRequest(spec: RequestSpec, status: number | undefined, started: number): void {
     const ms = Math.round(performance.now() - started);
     this.log(`${spec.method} ${spec.path} ${status ?? 'failed'} in ${ms}ms`);
@@ -345,7 +348,7 @@ function statusCode(err: unknown): number | undefined {
 }
 
 /** Rejects with the signal's reason as soon as it aborts, even if `promise` never settles. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
     promise.catch(() => undefined);
     return Promise.reject(signal.reason);
@@ -366,24 +369,5 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
         reject(err);
       },
     );
-  });
-}
-
-/** Resolves after ms; rejects with the signal's own reason when it aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -3,9 +3,19 @@
 
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event, V1ConfigMap, V1ConfigMapList } from '@kubernetes/client-node';
-import type { ListSelection, LockEvent, LockStore, LockWrite, Result, StoredLock, WatchEvent } from '../lock/store.ts';
-import type { KubeClient, Timed } from './client.ts';
-import { MANAGED_BY_SELECTOR, toConfigMap, toLockEvent, toStoredLock } from './convert.ts';
+import type {
+  ListSelection,
+  LockEvent,
+  LockStore,
+  LockWrite,
+  RequestOptions,
+  Result,
+  StoredLock,
+  WatchEvent,
+} from '../lock/store.ts';
+import type { CallOptions, KubeClient, Timed } from './client.ts';
+import { MANAGED_BY_LABEL } from '../lock/names.ts';
+import { toConfigMap, toLockEvent, toStoredLock } from './convert.ts';
 import { CmlockError } from '../errors.ts';
 import { ForbiddenError, type RequestSpec, type Verb } from './errors.ts';
 import { watchConfigMap, watchConfigMaps } from './watch.ts';
@@ -23,30 +33,31 @@ export class ConfigMapStore implements LockStore {
     this.namespace = namespace;
   }
 
-  async get(name: string, signal?: AbortSignal): Promise<Result<StoredLock | undefined>> {
+  async get(name: string, request: RequestOptions = {}): Promise<Result<StoredLock | undefined>> {
     const { namespace } = this;
     // No resourceVersion: a consistent read from etcd, never a possibly stale cache.
     const { value, time } = await this.#client.call(
       this.#spec('get', 'GET', name),
       (o) => this.#client.core.readNamespacedConfigMapWithHttpInfo({ name, namespace }, o),
-      signal,
-      { notFoundOk: true },
+      request.signal,
+      { ...callOptions(request), notFoundOk: true },
     );
     return { value: value ? toStoredLock(value, namespace) : undefined, time };
   }
 
-  async create(lock: LockWrite, signal?: AbortSignal): Promise<Result<StoredLock>> {
+  async create(lock: LockWrite, request: RequestOptions = {}): Promise<Result<StoredLock>> {
     const { namespace } = this;
     const result = await this.#client.call(
       this.#spec('create', 'POST', lock.name),
       (o) =>
         this.#client.core.createNamespacedConfigMapWithHttpInfo({ namespace, body: toConfigMap(lock, namespace) }, o),
-      signal,
+      request.signal,
+      callOptions(request),
     );
     return this.#written(result, lock.name);
   }
 
-  async update(lock: LockWrite, resourceVersion: string, signal?: AbortSignal): Promise<Result<StoredLock>> {
+  async update(lock: LockWrite, resourceVersion: string, request: RequestOptions = {}): Promise<Result<StoredLock>> {
     const { namespace } = this;
     const result = await this.#client.call(
       this.#spec('update', 'PUT', lock.name),
@@ -55,7 +66,8 @@ export class ConfigMapStore implements LockStore {
           { name: lock.name, namespace, body: toConfigMap(lock, namespace, resourceVersion) },
           o,
         ),
-      signal,
+      request.signal,
+      callOptions(request),
     );
     return this.#written(result, lock.name);
   }
@@ -63,7 +75,7 @@ export class ConfigMapStore implements LockStore {
   async delete(
     name: string,
     preconditions: { uid: string; resourceVersion: string },
-    signal?: AbortSignal,
+    request: RequestOptions = {},
   ): Promise<Result<void>> {
     const { namespace } = this;
     const { time } = await this.#client.call(
@@ -81,14 +93,15 @@ export class ConfigMapStore implements LockStore {
           },
           o,
         ),
-      signal,
+      request.signal,
+      callOptions(request),
     );
     return { value: undefined, time };
   }
 
   async list(
     options: ListSelection,
-    signal?: AbortSignal,
+    request: RequestOptions = {},
   ): Promise<Result<StoredLock[]> & { resourceVersion?: string }> {
     const labelSelector = lockSelector(options);
     const all = options.allNamespaces === true || this.namespace === '';
@@ -114,7 +127,8 @@ export class ConfigMapStore implements LockStore {
                 { namespace, labelSelector, limit: LIST_PAGE_SIZE, _continue: token },
                 o,
               ),
-        signal,
+        request.signal,
+        callOptions(request),
       );
       time ??= page.time;
       resourceVersion ??= page.value?.metadata?.resourceVersion || undefined;
@@ -134,7 +148,7 @@ export class ConfigMapStore implements LockStore {
     return watchConfigMaps(this.#client, scope, resourceVersion, signal);
   }
 
-  async events(lock: StoredLock, signal?: AbortSignal): Promise<LockEvent[]> {
+  async events(lock: StoredLock, request: RequestOptions = {}): Promise<LockEvent[]> {
     const namespace = lock.namespace;
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
     try {
@@ -145,7 +159,8 @@ export class ConfigMapStore implements LockStore {
             { namespace, fieldSelector: `involvedObject.uid=${lock.uid}` },
             o,
           ),
-        signal,
+        request.signal,
+        callOptions(request),
       );
       const events = (value?.items ?? []).map(toLockEvent);
       return events.sort((a, b) => (a.time ? Date.parse(a.time) : 0) - (b.time ? Date.parse(b.time) : 0));
@@ -216,10 +231,15 @@ export class ConfigMapStore implements LockStore {
   }
 }
 
+/** The retry bound a request carries down to the client. */
+function callOptions(request: RequestOptions): CallOptions {
+  return request.deadline === undefined ? {} : { deadline: request.deadline };
+}
+
 /** The managed-by label, and the user's selector when given. */
 function lockSelector(options: ListSelection): string {
   const extra = options.labelSelector?.trim();
-  return extra ? `${MANAGED_BY_SELECTOR},${extra}` : MANAGED_BY_SELECTOR;
+  return extra ? `${MANAGED_BY_LABEL},${extra}` : MANAGED_BY_LABEL;
 }
 
 /** Event names follow client-go (`<object>.<hex>`), kept within the 253-character limit. */

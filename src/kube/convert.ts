@@ -3,10 +3,7 @@
 
 import type { CoreV1Event, V1ConfigMap, V1OwnerReference } from '@kubernetes/client-node';
 import type { LockEvent, LockWrite, OwnerReference, StoredLock } from '../lock/store.ts';
-
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_VALUE = 'kubectl-cmlock';
-export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+import { formatTime, parseTime, rfc3339 } from '../lock/time.ts';
 
 type Time = Date | string | undefined | null;
 
@@ -25,7 +22,7 @@ export interface RawConfigMap {
 
 export function toStoredLock(cm: RawConfigMap, fallbackNamespace: string): StoredLock {
   const meta = cm.metadata ?? {};
-  const created = rfc3339(meta.creationTimestamp);
+  const created = normalized(meta.creationTimestamp);
   return {
     name: meta.name ?? '',
     namespace: meta.namespace ?? fallbackNamespace,
@@ -52,8 +49,8 @@ export function toConfigMap(lock: LockWrite, namespace: string, resourceVersion?
       name: lock.name,
       namespace,
       ...(resourceVersion !== undefined ? { resourceVersion } : {}),
-      // Every lock carries the label `ls` selects on, whatever the caller passed.
-      labels: { ...lock.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+      // The protocol writes the managed-by label (lock/names.ts lockLabels); the store only moves it.
+      labels: { ...lock.labels },
       ownerReferences: lock.ownerReferences.map(toOwnerReference),
     },
     data: { ...lock.data },
@@ -73,9 +70,9 @@ function toOwnerReference(owner: OwnerReference): V1OwnerReference {
 
 export function toLockEvent(event: CoreV1Event): LockEvent {
   const times = [event.lastTimestamp, event.eventTime as Time, event.metadata?.creationTimestamp]
-    .map((t) => rfc3339(t))
+    .map((t) => normalized(t))
     .filter((t): t is string => t !== undefined);
-  const newest = times.sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+  const newest = times.sort((a, b) => (parseTime(b) ?? 0) - (parseTime(a) ?? 0))[0];
   return {
     type: event.type ?? '',
     reason: event.reason ?? '',
@@ -85,10 +82,10 @@ export function toLockEvent(event: CoreV1Event): LockEvent {
   };
 }
 
-/** RFC 3339 in UTC, whole seconds unless the source had a fraction. */
-export function rfc3339(time: Time): string | undefined {
+/** RFC 3339 in UTC, whole seconds unless the source had a fraction; text that is no time is kept as it is. */
+function normalized(time: Time): string | undefined {
   if (time === undefined || time === null || time === '') return undefined;
-  const date = time instanceof Date ? time : new Date(time);
-  if (Number.isNaN(date.getTime())) return typeof time === 'string' ? time : undefined;
-  return date.toISOString().replace('.000Z', 'Z');
+  const ms = time instanceof Date ? time.getTime() : (parseTime(time) ?? NaN);
+  if (Number.isNaN(ms)) return typeof time === 'string' ? time : undefined;
+  return ms % 1000 === 0 ? formatTime(ms) : rfc3339(ms);
 }

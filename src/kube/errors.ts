@@ -4,6 +4,7 @@
 // ApiException.message embeds response headers and body: it is never used.
 
 import { CmlockError, ExitCode } from '../errors.ts';
+import { formatDuration } from '../lock/duration.ts';
 import {
   AlreadyExistsError,
   AmbiguousWriteError,
@@ -65,7 +66,7 @@ export class ResourceNotFoundError extends CmlockError {
 }
 
 /** A request whose failure after sending leaves the server's state unknown. */
-export function isWrite(spec: RequestSpec): boolean {
+function isWrite(spec: RequestSpec): boolean {
   return !spec.idempotent && (spec.verb === 'create' || spec.verb === 'update' || spec.verb === 'delete');
 }
 
@@ -276,7 +277,7 @@ interface ParsedStatus {
 }
 
 /** ApiException.body is the raw response text (a JSON Status from the API server, anything from a proxy). */
-export function parseStatus(body: string | undefined): ParsedStatus {
+function parseStatus(body: string | undefined): ParsedStatus {
   if (!body) return {};
   try {
     const parsed = JSON.parse(body) as {
@@ -339,11 +340,7 @@ export function contextText(ctx: ErrorContext): string {
   return ctx.inCluster ? 'in-cluster service account' : `context "${ctx.contextName}"`;
 }
 
-export function formatDuration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : ms >= 1000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}ms`;
-}
-
 /** Quotes a word for the copy-pasteable `kubectl ...` hints. */
-export function shellQuote(word: string): string {
+function shellQuote(word: string): string {
   return /^[A-Za-z0-9_.:@/=+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -11,10 +11,11 @@ import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { credentialsOf, proxyFromEnvironment } from './proxy-env.ts';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, UsageError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { validateNamespace } from '../lock/names.ts';
 
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-export const IN_CLUSTER_CONTEXT = 'in-cluster';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const IN_CLUSTER_CONTEXT = 'in-cluster';
 
 export interface ResolveOptions {
   kubeconfig?: string;
@@ -383,12 +384,4 @@ export function safeServer(server: string): string {
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function validateNamespace(namespace: string): void {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
-    throw new UsageError(
-      `invalid namespace "${namespace}": must be a lowercase RFC 1123 label (a-z, 0-9, '-', at most 63 characters)`,
-    );
-  }
 }

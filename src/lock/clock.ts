@@ -1,6 +1,6 @@
 // The production Clock: the monotonic clock (never the wall clock, which can jump), real timers, Math.random.
 
-import type { Clock } from './api.ts';
+import type { Clock } from './types.ts';
 
 /** setTimeout fires at once for delays above this (about 24.8 days), so longer sleeps go in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,58 +1,9 @@
-// Durations in Go syntax (`30s`, `5m`, `1h30m`), as kubectl takes them.
-// Hand-written because no npm library parses Go's syntax strictly (they accept "30" or "5 minutes").
-
-import { UsageError } from '../errors.ts';
-import { quote } from './text.ts';
-
-const NS_PER_UNIT: Record<string, bigint> = {
-  ns: 1n,
-  us: 1_000n,
-  µs: 1_000n, // U+00B5 micro sign
-  μs: 1_000n, // U+03BC Greek small letter mu
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-};
-const MAX_NS = 2n ** 63n - 1n; // Go's time.Duration is an int64 of nanoseconds
-// One component: digits, an optional fraction, then a unit (everything up to the next digit or dot, as in Go).
-const COMPONENT = /(\d*)(?:\.(\d*))?([^\d.]*)/y;
-
-/** Parses a Go duration (time.ParseDuration) into milliseconds; throws UsageError on anything else. */
-export function parseDuration(text: string): number {
-  const invalid = () => new UsageError(`invalid duration ${quote(text)}: use Go syntax like 30s, 5m, 1h30m`);
-  let rest = text;
-  let negative = false;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    negative = rest.startsWith('-');
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') throw invalid();
-  let totalNs = 0n;
-  for (let at = 0; at < rest.length;) {
-    COMPONENT.lastIndex = at;
-    const match = COMPONENT.exec(rest);
-    const [all = '', whole = '', fraction, unitName = ''] = match ?? [];
-    const unit = NS_PER_UNIT[unitName];
-    if (all === '' || (whole === '' && !fraction) || unit === undefined) throw invalid();
-    totalNs += BigInt(whole || '0') * unit + fractionNs(fraction ?? '', unit);
-    if (totalNs > MAX_NS) throw invalid();
-    at += all.length;
-  }
-  const ms = Number(totalNs) / 1e6;
-  return negative && ms !== 0 ? -ms : ms;
-}
-
-/** The fraction `digits` of `unit`, in whole nanoseconds (truncated, as Go does). */
-function fractionNs(digits: string, unit: bigint): bigint {
-  if (digits === '') return 0n;
-  return (BigInt(digits) * unit) / 10n ** BigInt(digits.length);
-}
+// Durations as cmlock prints them: Go's syntax (`1h30m`, `45s`), the one kubectl users type, and kubectl's
+// approximate ages. Parsing a flag's Go duration is the command line's (src/cli/go-duration.ts).
 
 /**
  * Go-style text for a duration in ms, without Go's trailing zero units: "1h30m", "45s", "2m5s", "1h0m5s",
- * "1.5s", "250ms", "0s". parseDuration(formatDuration(x)) === x for whole milliseconds.
+ * "1.5s", "250ms", "0s". parseGoDuration(formatDuration(x)) === x for whole milliseconds.
  */
 export function formatDuration(ms: number): string {
   if (ms === 0 || !Number.isFinite(ms)) return '0s';

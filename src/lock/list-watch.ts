@@ -1,15 +1,14 @@
 // `ls -w`: list the locks, then report every change until cancelled, the way client-go's reflector keeps a cache.
-// One watch covers the whole selection, from the list's resourceVersion. When the stream ends (server timeout,
-// silence) or breaks, it is opened again from the last resourceVersion seen, after a capped, jittered backoff
-// (never a tight loop); when that resourceVersion is too old (410 Gone), the locks are listed again and the
-// difference is reported. A lease that runs out changes no object, so no event says so: a timer on the server's
-// clock reports the lock as EXPIRED at the moment a waiter could take it.
+// One watch covers the whole selection, from the list's resourceVersion, kept open by watch-loop.ts: resumed from
+// the last resourceVersion seen when it ends or breaks, and when that is too old (410 Gone), the locks are listed
+// again and the difference is reported. A lease that runs out changes no object, so no event says so: a timer on
+// the server's clock reports the lock as EXPIRED at the moment a waiter could take it.
 
-import type { LockContext, LockView } from './api.ts';
-import { EXPIRY_ALLOWANCE_MS, expiryOf, isExpired, toLockView } from './record.ts';
-import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './request.ts';
-import { AmbiguousWriteError, RetryableError, type ListSelection, type StoredLock } from './store.ts';
-import { CmlockError } from '../errors.ts';
+import type { LockContext, LockView } from './types.ts';
+import { cancelledError, Operation } from './operation.ts';
+import { compareLocks, toLockView } from './record.ts';
+import type { ListSelection, StoredLock } from './store.ts';
+import { keepWatching, msUntilExpired, type WatchLoop } from './watch-loop.ts';
 
 /** ADDED, MODIFIED and DELETED as the API server reports them; EXPIRED when a lease runs out (no API event). */
 export type LockChangeType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'EXPIRED';
@@ -63,13 +62,11 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
     const key = keyOf(lock);
     forget(key);
     known.set(key, lock);
-    const expiry = expiryOf(lock);
-    if (expiry === undefined || !op.serverClock.known() || isExpired(lock, op.serverClock.now())) return;
+    const delay = msUntilExpired(lock, op.serverClock, clock);
+    if (delay === undefined || delay === 0) return; // never expires, or its status already says Expired
     const timer = new AbortController();
     timers.set(key, timer);
-    // The first whole millisecond at which the lock counts as expired (see isExpired).
-    const delay = Math.floor(op.serverClock.monoAt(expiry + EXPIRY_ALLOWANCE_MS) - clock.now()) + 1;
-    clock.sleep(Math.max(0, delay), AbortSignal.any([signal, timer.signal])).then(
+    clock.sleep(delay, AbortSignal.any([signal, timer.signal])).then(
       () => {
         timers.delete(key);
         if (known.get(key) !== lock) return;
@@ -83,16 +80,28 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
     );
   };
 
-  /** Lists again after a 410 and reports what changed meanwhile; returns the list's resourceVersion. */
+  /** Set after a machine suspend: the EXPIRED timers ran on a clock that missed time; set them again. */
+  let rearm = false;
+
+  /** Lists again after a 410 (or a suspend) and reports what changed meanwhile; returns the list's resourceVersion. */
   const relist = async (): Promise<string> => {
-    const result = await store.list(selection, signal);
+    const result = await store.list(selection, { signal });
     op.serverClock.observe(result.time);
     const seen = new Set<string>();
-    for (const lock of sorted(result.value)) {
+    const again = rearm;
+    rearm = false;
+    for (const lock of [...result.value].sort(compareLocks)) {
       const key = keyOf(lock);
       seen.add(key);
       const before = known.get(key);
-      if (before !== undefined && before.resourceVersion === lock.resourceVersion) continue;
+      if (before !== undefined && before.resourceVersion === lock.resourceVersion) {
+        if (!again) continue;
+        // Unchanged, but its lease may have run out while the machine slept: time it again, or say so now.
+        const pending = timers.has(key);
+        remember(lock);
+        if (pending && !timers.has(key) && msUntilExpired(lock, op.serverClock, clock) === 0) report('EXPIRED', lock);
+        continue;
+      }
       remember(lock);
       report(before === undefined ? 'ADDED' : 'MODIFIED', lock);
     }
@@ -109,7 +118,7 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
       const result = await store.list(selection, s);
       return { value: result, time: result.time };
     });
-    const locks = sorted(first.value);
+    const locks = [...first.value].sort(compareLocks);
     for (const lock of locks) remember(lock);
     const now = op.serverClock.now();
     watcher.listed(
@@ -117,63 +126,32 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
       now,
     );
 
-    let resourceVersion = first.resourceVersion ?? '';
-    let mustList = false;
-    const backoff = new Backoff(clock);
-    for (;;) {
-      const openedAt = clock.now();
-      try {
-        if (mustList) {
-          resourceVersion = await relist();
-          mustList = false;
+    // One watch over the whole selection, resumed from the last resourceVersion seen; listed again after a 410.
+    const loop: WatchLoop = {
+      open: (from, stop) => store.watchList(selection, from, stop),
+      changed: (event) => {
+        if (event.type === 'BOOKMARK') return;
+        const key = keyOf(event.lock);
+        if (event.type === 'DELETED') {
+          forget(key);
+          report('DELETED', event.lock);
+        } else {
+          const isNew = !known.has(key);
+          remember(event.lock);
+          report(isNew ? 'ADDED' : 'MODIFIED', event.lock);
         }
-        for await (const event of store.watchList(selection, resourceVersion, signal)) {
-          if (event.type === 'GONE') {
-            mustList = true;
-            break;
-          }
-          backoff.reset();
-          if (event.type === 'BOOKMARK') {
-            resourceVersion = event.resourceVersion || resourceVersion;
-            continue;
-          }
-          resourceVersion = event.lock.resourceVersion || resourceVersion;
-          const key = keyOf(event.lock);
-          if (event.type === 'DELETED') {
-            forget(key);
-            report('DELETED', event.lock);
-          } else {
-            const isNew = !known.has(key);
-            remember(event.lock);
-            report(isNew ? 'ADDED' : 'MODIFIED', event.lock);
-          }
-        }
-      } catch (error) {
-        if (done.signal.aborted || op.cancelled) break;
-        if (!isTransient(error)) throw error;
-      }
-      if (done.signal.aborted || op.cancelled) break;
-      // A stream that lasted is a normal end (the server's timeout): open the next one promptly.
-      if (clock.now() - openedAt >= BACKOFF_MAX_MS) backoff.reset();
-      try {
-        await clock.sleep(backoff.next(), signal);
-      } catch {
-        break;
-      }
-    }
+      },
+      resync: relist,
+      resyncAfter: 'gone',
+      suspended: () => {
+        op.serverClock.forget();
+        rearm = true;
+      },
+    };
+    await keepWatching(clock, loop, first.resourceVersion ?? '', signal, ctx.times);
     if (op.cancelled) throw cancelledError(options.signal);
     throw done.signal.reason;
   } finally {
     done.abort();
   }
-}
-
-function sorted(locks: readonly StoredLock[]): StoredLock[] {
-  const text = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  return [...locks].sort((a, b) => text(a.namespace, b.namespace) || text(a.name, b.name));
-}
-
-/** Transport failures a watch rides out; any other CmlockError (403, 401, …) ends it: it will not heal. */
-function isTransient(error: unknown): boolean {
-  return error instanceof RetryableError || error instanceof AmbiguousWriteError || !(error instanceof CmlockError);
 }

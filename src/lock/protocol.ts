@@ -1,9 +1,36 @@
-// The lock protocol over a LockStore, modelled on client-go's tryAcquireOrRenew: every decision about one lock
-// is in one function with numbered steps. Acquire = create; an expired lock is taken over by an update that
-// carries the resourceVersion read; release = delete with uid and resourceVersion preconditions; renew = update
-// with the resourceVersion. A write whose response was lost is resolved by reading back, never by a blind retry.
+// The lock protocol over a LockStore, modelled on client-go's tryAcquireOrRenew. Acquire = create; an expired
+// lock is taken over by an update that carries the resourceVersion read; renew = update with the resourceVersion;
+// release = delete with uid and resourceVersion preconditions. Each operation is a pure decision (decideAcquire,
+// decideRenew, decideRelease: the lock as seen -> what to write, or done, refused, wait) and one shared loop,
+// resolve(), that sends the write and, when it is refused (someone else wrote first) or its answer is lost,
+// reads the lock back and decides again. A lost answer is resolved by reading back, never by a blind retry.
+// A new kind of record (holders, a queue) is a new decision over the same loop.
 
-import { HeldError, LockNotFoundError, NotHolderError, type CmlockError } from '../errors.ts';
+import type { CmlockError } from '../errors.ts';
+import { Backoff } from './backoff.ts';
+import { LockHeldError, LockMissingError, NotYourLockError } from './errors.ts';
+import { recordAcquisition, recordForcedRelease, recordRelease } from './events.ts';
+import { lockLabels, validateLockName } from './names.ts';
+import { Operation, PROTOCOL_BACKOFF } from './operation.ts';
+import {
+  compareLocks,
+  DataKey,
+  freshRecord,
+  isExpired,
+  newAcquisitionId,
+  renewedRecord,
+  sameAcquisition,
+  toLockView,
+} from './record.ts';
+import { NoServerTimeError } from './server-clock.ts';
+import {
+  AlreadyExistsError,
+  AmbiguousWriteError,
+  ConflictError,
+  StoreNotFoundError,
+  type LockWrite,
+  type StoredLock,
+} from './store.ts';
 import type {
   AcquireOptions,
   AcquireOutcome,
@@ -14,186 +41,175 @@ import type {
   LockView,
   ReleaseOptions,
   ReleaseResult,
+  RenewedLock,
+  RenewFromOptions,
   RenewOptions,
-} from './api.ts';
-import { formatDuration } from './duration.ts';
-import { heldMessage, notFoundMessage, notHolderMessage } from './messages.ts';
-import { lockLabels, validateLockName } from './names.ts';
-import {
-  DataKey,
-  expiryOf,
-  fenceOf,
-  freshRecord,
-  isExpired,
-  newAcquisitionId,
-  renewedRecord,
-  sameAcquisition,
-  toLockView,
-} from './record.ts';
-import { Backoff, MAX_ATTEMPTS, Operation } from './request.ts';
-import {
-  AlreadyExistsError,
-  AmbiguousWriteError,
-  ConflictError,
-  StoreNotFoundError,
-  type LockWrite,
-  type Result,
-  type StoredLock,
-} from './store.ts';
-import { formatTime, printable, quote } from './text.ts';
+} from './types.ts';
 import { waitForChange } from './wait.ts';
 
 /** How long cleanup after Ctrl-C may take (reading back and deleting a lock we may have just taken). */
 const CLEANUP_BUDGET_MS = 1000;
 
-/** What to do with a lock as read (step 2 of acquire). */
-type Decision = 'ours' | 'alreadyHeld' | 'takeover' | 'held';
+// ---------------------------------------------------------------------------------------------------------------
+// The write-then-resolve loop
 
-function decide(lock: StoredLock, holder: Holder, acquisitionId: string, serverNowMs: number): Decision {
-  if (lock.data[DataKey.acquisitionId] === acquisitionId) return 'ours';
-  if (lock.data[DataKey.holderIdentity] === holder.identity) return 'alreadyHeld';
-  if (isExpired(lock, serverNowMs)) return 'takeover';
-  return 'held';
+/** A conditional write: a create, an update carrying the resourceVersion read, a delete with preconditions. */
+export type Write =
+  | { readonly kind: 'create'; readonly lock: LockWrite }
+  | { readonly kind: 'update'; readonly lock: LockWrite; readonly resourceVersion: string }
+  | {
+      readonly kind: 'delete';
+      readonly name: string;
+      readonly preconditions: { readonly uid: string; readonly resourceVersion: string };
+    };
+
+/** A write as it was sent. `M` is what the decision wants to know of it later (e.g. acquire's outcome). */
+export interface Sent<M> {
+  readonly write: Write;
+  readonly meta: M;
+  /** The lock it was decided on (undefined: a create of a lock not there). */
+  readonly base: StoredLock | undefined;
+  /** Local monotonic time just before it was stamped and sent: a lease written by it runs from here. */
+  readonly sentMono: number;
 }
 
-interface Acquired {
-  lock: StoredLock;
-  outcome: AcquireOutcome;
-  previous?: StoredLock;
-  leaseStartMono: number;
+/** A write that did not take effect, as far as we know. */
+export interface Failed<M> extends Sent<M> {
+  /** Its answer was lost: it may have taken effect after all. Otherwise it was refused. */
+  readonly ambiguous: boolean;
 }
 
-/** One acquire call's own state. */
-interface Attempt {
-  readonly acquisitionId: string;
-  readonly startedMono: number;
-  /** A write carrying acquisitionId may have taken effect unseen: a cancellation must look for a lock left behind. */
-  sent: boolean;
+/** Everything a decision is made on. Decisions are pure: the same Seen gives the same Action. */
+export interface Seen<M> {
+  /** The lock as last read or written; undefined when it is not there (or, before acquire's first write, not known to be). */
+  readonly lock: StoredLock | undefined;
+  /** Our last write, when it was refused or its answer lost (the lock has been read again since). */
+  readonly failed: Failed<M> | undefined;
+  /** The server's time now (ServerClock.now(): a lower bound, -Infinity while unknown). */
+  readonly nowMs: number;
+  /** The server time a record written now carries (ServerClock.stamp()); undefined while unknown. */
+  readonly stampMs: number | undefined;
 }
 
-/** Takes the lock: see AcquireOptions for ttl, timeout (0 = try once) and the rest. */
-export async function acquire(ctx: LockContext, opts: AcquireOptions): Promise<AcquireResult> {
-  validateLockName(opts.name);
-  const startedMono = ctx.clock.now();
-  const op = new Operation(ctx, opts.signal, opts.timeoutMs > 0 ? startedMono + opts.timeoutMs : undefined);
-  const attempt: Attempt = { acquisitionId: newAcquisitionId(), startedMono, sent: false };
-  let acquired: Acquired;
-  try {
-    acquired = await tryAcquire(ctx, op, opts, attempt);
-    op.throwIfCancelled(); // Ctrl-C came while we were taking it: give it back below
-  } catch (error) {
-    if (op.cancelled && attempt.sent) await abandon(op, opts.name, attempt.acquisitionId);
-    throw error;
-  }
-  const serverNow = op.serverClock.now();
-  const result: AcquireResult = {
-    lock: toLockView(acquired.lock, serverNow),
-    outcome: acquired.outcome,
-    leaseStartMono: acquired.leaseStartMono,
-  };
-  if (acquired.previous !== undefined) result.previous = toLockView(acquired.previous, serverNow);
-  await recordAcquisition(ctx, opts, acquired);
-  return result;
+export type Action<M> =
+  /** The lock is as this call wants it: nothing (more) to write. */
+  | { readonly do: 'done' }
+  /** This call cannot have it: held by someone else, not ours, not there. */
+  | { readonly do: 'fail'; readonly error: CmlockError }
+  /** Held by someone else: wait until it changes, goes or expires, then decide again. */
+  | { readonly do: 'wait' }
+  /** Send this write; `claims`: it carries this call's acquisition id (a cancellation must look for it). */
+  | { readonly do: 'write'; readonly write: Write; readonly meta: M; readonly claims?: boolean };
+
+/** When to stop resolving: at the Nth write of a kind that did not take effect, its error is reported. */
+interface Limits {
+  readonly ambiguous?: number;
+  readonly conflicts?: number;
+  readonly failures?: number;
 }
 
-async function tryAcquire(ctx: LockContext, op: Operation, opts: AcquireOptions, attempt: Attempt): Promise<Acquired> {
-  const { store, clock, holder } = ctx;
-  const { name, ttlMs, reason } = opts;
-  const { acquisitionId } = attempt;
-  const backoff = new Backoff(clock);
-  const newLock = (): LockWrite => ({
-    name,
-    labels: lockLabels(opts.labels),
-    // The previous holder's owner is dropped: its Pod's deletion must not take our lock with it.
-    ownerReferences: opts.owner === undefined ? [] : [opts.owner],
-    data: freshRecord({ holder, nowMs: op.serverClock.stamp(), ttlMs, reason, acquisitionId }),
-  });
-  let outcome: AcquireOutcome = 'acquired';
-  let previous: StoredLock | undefined;
-  let leaseStartMono = 0;
-  let ambiguous = 0; // lost write responses, in all
-  let refused = 0; // refused writes since we last waited
-
-  // 0. Until a response has told us the server's clock we cannot stamp a record: read first (a held lock then
-  //    needs no create either).
-  let seen = op.serverClock.known() ? undefined : await op.get(name);
-  for (;;) {
-    let send: (signal?: AbortSignal) => Promise<Result<StoredLock>>;
-    const sendMono = clock.now(); // before the record is stamped and sent: the lease runs from here
-    if (seen === undefined) {
-      // 1. Free, as far as we know: create it.
-      outcome = 'acquired';
-      previous = undefined;
-      const lock = newLock();
-      send = (signal) => store.create(lock, signal);
-    } else {
-      const current = seen;
-      const serverNow = op.serverClock.now();
-      switch (decide(current, holder, acquisitionId, serverNow)) {
-        case 'ours':
-          // 2. It carries our acquisition id: a write whose response was lost did take effect.
-          return { lock: current, outcome, previous, leaseStartMono };
-        case 'alreadyHeld': {
-          // 3. Held by this identity already ("already held by you"): refresh its expiry; keep its
-          //    acquisitionId, acquireTime and fence, so a re-run runbook step is harmless.
-          outcome = 'alreadyHeld';
-          previous = undefined;
-          const lock: LockWrite = {
-            name,
-            labels: { ...current.labels, ...lockLabels(opts.labels) },
-            ownerReferences: current.ownerReferences,
-            data: renewedRecord(current, { nowMs: op.serverClock.stamp(), ttlMs, reason: reason || undefined }),
-          };
-          send = (signal) => store.update(lock, current.resourceVersion, signal);
-          break;
-        }
-        case 'takeover': {
-          // 4. Expired on the server's clock: take it over with an update carrying the resourceVersion we
-          //    read. A fresh record without fence: this write's resourceVersion becomes the new fence.
-          outcome = 'tookOver';
-          previous = current;
-          const lock = newLock();
-          send = (signal) => store.update(lock, current.resourceVersion, signal);
-          break;
-        }
-        case 'held':
-          // 5. Held by someone else: report it (try once), or wait until it changes, goes or expires.
-          if (opts.timeoutMs === 0) {
-            throw new HeldError(heldMessage(name, current, serverNow, '; use --timeout to wait for it'));
-          }
-          seen = await waitForChange(op.context(ctx), name, current, op.deadline, op.signal, {
-            startedMono: attempt.startedMono,
-            wakeOn: (lock) => decide(lock, holder, acquisitionId, op.serverClock.now()) !== 'held',
-          });
-          refused = 0;
-          continue;
-      }
-    }
-
-    // 6. Write. AlreadyExists, Conflict or NotFound: someone else wrote first. A lost response: we cannot tell.
-    //    Either way read it back and decide again from step 2; a later write carries a fresh precondition.
-    //    A pause before the read-back after a lost response, or after a second refusal in a row (a lock that
-    //    churns, or a store that disagrees with itself), so that this never becomes a tight loop.
-    leaseStartMono = sendMono;
-    if (outcome !== 'alreadyHeld') attempt.sent = true;
-    const result = await writeOnce(op, send);
-    if (result.done) return { lock: result.value, outcome, previous, leaseStartMono };
-    if (result.ambiguous && ++ambiguous >= MAX_ATTEMPTS) throw result.error;
-    if (!result.ambiguous) attempt.sent = ambiguous > 0; // refused: this write took nothing (an earlier one might)
-    if (result.ambiguous || ++refused > 1) await op.pause(backoff.next());
-    seen = await op.get(name);
-  }
+interface Plan<M> {
+  readonly name: string;
+  decide(seen: Seen<M>): Action<M>;
+  readonly limits: Limits;
+  /** A plan that may wait (acquire): who waits, and since when (for progress and the timeout message). */
+  readonly waits?: { readonly operation: 'acquire'; readonly startedMono: number };
 }
 
-type WriteResult<T> = { done: true; value: T } | { done: false; ambiguous: boolean; error: CmlockError };
+/** How resolve() ended: the lock as the last write left it or as last read, and the write that made it so. */
+interface Resolved<M> {
+  readonly lock: StoredLock | undefined;
+  readonly by: Sent<M> | undefined;
+}
 
-/** One conditional write. Throws what the protocol does not decide on (403, network, cancellation). */
-async function writeOnce<T>(
+/** Shared with the caller while resolve() runs. */
+interface Progress {
+  /** A write carrying this call's acquisition id may have taken effect unseen. */
+  claimed: boolean;
+}
+
+/**
+ * The one write-then-resolve path of acquire, renew and release. `first` is the lock as the caller last saw it
+ * (read, written, or assumed absent).
+ */
+async function resolve<M>(
   op: Operation,
-  send: (signal?: AbortSignal) => Promise<Result<T>>,
-): Promise<WriteResult<T>> {
+  plan: Plan<M>,
+  first: StoredLock | undefined,
+  progress: Progress = { claimed: false },
+): Promise<Resolved<M>> {
+  const backoff = new Backoff(PROTOCOL_BACKOFF, () => op.clock.random());
+  const count = { ambiguous: 0, conflicts: 0, failures: 0, refusedSinceWait: 0 };
+  let lock = first;
+  let failed: Failed<M> | undefined;
+  const seen = (current: StoredLock | undefined): Seen<M> => ({
+    lock: current,
+    failed,
+    nowMs: op.serverClock.now(),
+    stampMs: op.serverClock.known() ? op.serverClock.stamp() : undefined,
+  });
+  for (;;) {
+    // 1. Decide on the lock as last seen.
+    const sentMono = op.clock.now(); // before the record is stamped and sent: the lease runs from here
+    const action = plan.decide(seen(lock));
+    // 2. Nothing to write: the lock is as we want it (perhaps by a write whose answer was lost).
+    if (action.do === 'done') return { lock, by: failed };
+    // 3. Refused for good: held by someone else (try once), not ours, not there.
+    if (action.do === 'fail') throw action.error;
+    // 4. Held: wait for a change, a deletion or the expiry (a watch and a timer; no polling), then decide again.
+    if (action.do === 'wait') {
+      if (plan.waits === undefined || lock === undefined) throw new Error(`${plan.name}: a decision to wait, not here`);
+      lock = await waitForChange(op.context(), plan.name, lock, op.deadline, op.signal, {
+        ...plan.waits,
+        wakeOn: (changed) => plan.decide(seen(changed)).do !== 'wait',
+      });
+      count.refusedSinceWait = 0;
+      continue;
+    }
+    // 5. Write. Taking effect ends the call.
+    const sent: Sent<M> = { write: action.write, meta: action.meta, base: lock, sentMono };
+    if (action.claims === true) progress.claimed = true;
+    const result = await send(op, action.write);
+    if (result.done) return { lock: result.value, by: sent };
+    // 6. Refused (AlreadyExists, Conflict, NotFound: someone else wrote first) or the answer lost (we cannot
+    //    tell). Give up at the plan's limit; else read the lock back and decide again from 1, a later write
+    //    carrying a fresh precondition. A pause first after a lost answer, or after the second refusal since
+    //    waiting (a lock that churns, or a store that disagrees with itself), so this never becomes a tight loop.
+    count.failures++;
+    if (result.ambiguous) count.ambiguous++;
+    else count.refusedSinceWait++;
+    if (result.error instanceof ConflictError) count.conflicts++;
+    if (reached(plan.limits, count)) throw result.error;
+    if (!result.ambiguous) progress.claimed = count.ambiguous > 0; // refused: this write took nothing
+    if (result.ambiguous || count.refusedSinceWait > 1) await op.pause(backoff.next());
+    failed = { ...sent, ambiguous: result.ambiguous };
+    lock = await op.get(plan.name);
+  }
+}
+
+function reached(limits: Limits, count: { ambiguous: number; conflicts: number; failures: number }): boolean {
+  return (
+    count.ambiguous >= (limits.ambiguous ?? Infinity) ||
+    count.conflicts >= (limits.conflicts ?? Infinity) ||
+    count.failures >= (limits.failures ?? Infinity)
+  );
+}
+
+type SendResult =
+  { done: true; value: StoredLock | undefined } | { done: false; ambiguous: boolean; error: CmlockError };
+
+/** Sends one write. Throws what the protocol does not decide on (403, network, cancellation). */
+async function send(op: Operation, write: Write): Promise<SendResult> {
   try {
-    return { done: true, value: await op.request(send) };
+    switch (write.kind) {
+      case 'create':
+        return { done: true, value: await op.request((o) => op.store.create(write.lock, o)) };
+      case 'update':
+        return { done: true, value: await op.request((o) => op.store.update(write.lock, write.resourceVersion, o)) };
+      case 'delete':
+        await op.request((o) => op.store.delete(write.name, write.preconditions, o));
+        return { done: true, value: undefined };
+    }
   } catch (error) {
     if (error instanceof AmbiguousWriteError) return { done: false, ambiguous: true, error };
     if (error instanceof AlreadyExistsError || error instanceof ConflictError || error instanceof StoreNotFoundError) {
@@ -203,13 +219,118 @@ async function writeOnce<T>(
   }
 }
 
+function heldBy(lock: StoredLock, holder: Holder): boolean {
+  return lock.data[DataKey.holderIdentity] === holder.identity;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// acquire
+
+export interface AcquireMeta {
+  readonly outcome: AcquireOutcome;
+  /** For a takeover: the expired lock it replaced. */
+  readonly previous?: StoredLock;
+}
+
+/** Limits: lost answers only; refusals mean someone else wrote first, and acquire waits or decides again. */
+const ACQUIRE_LIMITS: Limits = { ambiguous: 8 };
+
+export function decideAcquire(
+  intent: { opts: AcquireOptions; holder: Holder; acquisitionId: string },
+  seen: Seen<AcquireMeta>,
+): Action<AcquireMeta> {
+  const { opts, holder, acquisitionId } = intent;
+  const { lock, nowMs, stampMs } = seen;
+  const noTime: Action<AcquireMeta> = { do: 'fail', error: new NoServerTimeError() };
+  const fresh = (stamp: number): LockWrite => ({
+    name: opts.name,
+    labels: lockLabels(opts.labels),
+    // The previous holder's owner is dropped: its Pod's deletion must not take our lock with it.
+    ownerReferences: opts.owner === undefined ? [] : [opts.owner],
+    data: freshRecord({ holder, nowMs: stamp, ttlMs: opts.ttlMs, reason: opts.reason, acquisitionId }),
+  });
+  // 1. Free, as far as we know: create it.
+  if (lock === undefined) {
+    if (stampMs === undefined) return noTime;
+    return {
+      do: 'write',
+      write: { kind: 'create', lock: fresh(stampMs) },
+      meta: { outcome: 'acquired' },
+      claims: true,
+    };
+  }
+  // 2. It carries our acquisition id: a write whose answer was lost did take effect.
+  if (lock.data[DataKey.acquisitionId] === acquisitionId) return { do: 'done' };
+  // 3. Held by this identity already ("already held by you"): refresh its expiry; keep its acquisitionId,
+  //    acquireTime and fence, so that a re-run runbook step is harmless.
+  if (heldBy(lock, holder)) {
+    if (stampMs === undefined) return noTime;
+    const refreshed: LockWrite = {
+      name: opts.name,
+      labels: { ...lock.labels, ...lockLabels(opts.labels) },
+      ownerReferences: lock.ownerReferences,
+      data: renewedRecord(lock, { nowMs: stampMs, ttlMs: opts.ttlMs, reason: opts.reason || undefined }),
+    };
+    const write: Write = { kind: 'update', lock: refreshed, resourceVersion: lock.resourceVersion };
+    return { do: 'write', write, meta: { outcome: 'alreadyHeld' } };
+  }
+  // 4. Expired on the server's clock: take it over with an update carrying the resourceVersion read. A fresh
+  //    record without fence: this write's resourceVersion becomes the new fence.
+  if (isExpired(lock, nowMs)) {
+    if (stampMs === undefined) return noTime;
+    const write: Write = { kind: 'update', lock: fresh(stampMs), resourceVersion: lock.resourceVersion };
+    return { do: 'write', write, meta: { outcome: 'tookOver', previous: lock }, claims: true };
+  }
+  // 5. Held by someone else: report it (try once), or wait until it changes, goes or expires.
+  if (opts.timeoutMs === 0) return { do: 'fail', error: new LockHeldError('acquire', { lock, serverNowMs: nowMs }) };
+  return { do: 'wait' };
+}
+
+/** Takes the lock: see AcquireOptions for ttl, timeout (0 = try once) and the rest. */
+export async function acquire(ctx: LockContext, opts: AcquireOptions): Promise<AcquireResult> {
+  validateLockName(opts.name);
+  const startedMono = ctx.clock.now();
+  const op = new Operation(ctx, opts.signal, opts.timeoutMs > 0 ? startedMono + opts.timeoutMs : undefined);
+  const acquisitionId = newAcquisitionId();
+  const progress: Progress = { claimed: false };
+  const plan: Plan<AcquireMeta> = {
+    name: opts.name,
+    decide: (seen) => decideAcquire({ opts, holder: ctx.holder, acquisitionId }, seen),
+    limits: ACQUIRE_LIMITS,
+    waits: { operation: 'acquire', startedMono },
+  };
+  let resolved: Resolved<AcquireMeta>;
+  try {
+    // 0. Until a response has told us the server's clock we cannot stamp a record: read first (a held lock then
+    //    needs no create either). Otherwise assume it free and create it at once.
+    const first = op.serverClock.known() ? undefined : await op.get(opts.name);
+    resolved = await resolve(op, plan, first, progress);
+    op.throwIfCancelled(); // Ctrl-C came while we were taking it: give it back below
+  } catch (error) {
+    if (op.cancelled && progress.claimed) await abandon(op, opts.name, acquisitionId);
+    throw error;
+  }
+  const { lock, by } = resolved;
+  if (lock === undefined || by === undefined) throw new Error('acquire resolved without a lock of its own');
+  const serverNow = op.serverClock.now();
+  const result: AcquireResult = {
+    lock: toLockView(lock, serverNow),
+    outcome: by.meta.outcome,
+    leaseStartMono: by.sentMono,
+    stored: lock,
+  };
+  if (by.meta.previous !== undefined) result.previous = toLockView(by.meta.previous, serverNow);
+  await recordAcquisition(ctx, opts, { lock, outcome: by.meta.outcome, previous: by.meta.previous });
+  return result;
+}
+
 /** After Ctrl-C during acquire: delete the lock if a write of ours took it, so none is left behind. */
 async function abandon(op: Operation, name: string, acquisitionId: string): Promise<void> {
   const { signal, dispose } = op.cleanupSignal(CLEANUP_BUDGET_MS);
   try {
-    const { value: lock } = await op.store.get(name, signal);
+    const { value: lock } = await op.store.get(name, { signal });
     if (lock?.data[DataKey.acquisitionId] === acquisitionId) {
-      await op.store.delete(name, { uid: lock.uid, resourceVersion: lock.resourceVersion }, signal);
+      await op.store.delete(name, { uid: lock.uid, resourceVersion: lock.resourceVersion }, { signal });
     }
   } catch {
     // Best effort: a lock left behind still expires with its lease.
@@ -218,154 +339,141 @@ async function abandon(op: Operation, name: string, acquisitionId: string): Prom
   }
 }
 
-function who(holder: Holder): string {
-  return holder.user ? `${printable(holder.identity)} (user ${printable(holder.user)})` : printable(holder.identity);
-}
+// ---------------------------------------------------------------------------------------------------------------
+// renew
 
-async function recordAcquisition(ctx: LockContext, opts: AcquireOptions, acquired: Acquired): Promise<void> {
-  const lease = opts.ttlMs === 0 ? 'never expires' : `lease ${formatDuration(opts.ttlMs)}`;
-  const reason = opts.reason === '' ? '' : `, reason ${quote(opts.reason)}`;
-  const fence = fenceOf(acquired.lock);
-  if (acquired.outcome === 'acquired') {
-    await recordEvent(
-      ctx,
-      acquired.lock,
-      'Acquired',
-      `${who(ctx.holder)} acquired the lock, fence ${fence}, ${lease}${reason}`,
-    );
-  } else if (acquired.outcome === 'tookOver' && acquired.previous !== undefined) {
-    const before = toLockView(acquired.previous, -Infinity);
-    const expiry = expiryOf(acquired.previous);
-    await recordEvent(
-      ctx,
-      acquired.lock,
-      'TookOver',
-      `${who(ctx.holder)} took over the lock from ${printable(before.holder) || 'an unknown holder'}, ` +
-        `whose lease expired at ${expiry === undefined ? '?' : formatTime(expiry)}; fence ${fence}, ${lease}${reason}`,
-    );
+/** Limits: a second Conflict means the lock keeps changing under us; report it rather than chase it. */
+const RENEW_LIMITS: Limits = { ambiguous: 8, conflicts: 2 };
+
+export function decideRenew(
+  intent: { name: string; namespace: string; holder: Holder; ttlMs: number | undefined },
+  seen: Seen<object>,
+): Action<object> {
+  const { lock, failed } = seen;
+  // 1. A renewal of ours whose answer was lost: if the lock carries it, it took effect.
+  if (failed?.ambiguous === true && lock !== undefined && failed.base !== undefined && failed.write.kind === 'update') {
+    const ours = lock.data[DataKey.renewTime] === failed.write.lock.data[DataKey.renewTime];
+    if (ours && sameAcquisition(lock, failed.base)) return { do: 'done' };
   }
-}
-
-/** Events are best effort: never fatal, whatever the store does. */
-async function recordEvent(
-  ctx: LockContext,
-  lock: StoredLock,
-  reason: string,
-  message: string,
-  type: 'Normal' | 'Warning' = 'Normal',
-): Promise<void> {
-  try {
-    await ctx.store.recordEvent(lock, { reason, message, type });
-  } catch {
-    // recordEvent promises not to throw; a store that does must not fail the lock operation.
+  // 2. Not there (deleted, or released by someone else): nothing to renew.
+  if (lock === undefined) return { do: 'fail', error: new LockMissingError(intent.name, intent.namespace) };
+  // 3. Only its holder renews it.
+  if (!heldBy(lock, intent.holder)) {
+    return {
+      do: 'fail',
+      error: new NotYourLockError('renew', { lock, serverNowMs: seen.nowMs }, intent.holder.identity),
+    };
   }
+  // 4. Update with the resourceVersion seen: new renewTime (and lease); same acquisition, fence written down.
+  if (seen.stampMs === undefined) return { do: 'fail', error: new NoServerTimeError() };
+  const write: LockWrite = {
+    name: lock.name,
+    labels: lockLabels(lock.labels),
+    ownerReferences: lock.ownerReferences,
+    data: renewedRecord(lock, { nowMs: seen.stampMs, ttlMs: intent.ttlMs }),
+  };
+  return { do: 'write', write: { kind: 'update', lock: write, resourceVersion: lock.resourceVersion }, meta: {} };
 }
 
-/** Extends a lock this identity holds; `ttlMs` changes the lease. */
+function renewPlan(ctx: LockContext, name: string, ttlMs: number | undefined): Plan<object> {
+  const intent = { name, namespace: ctx.store.namespace, holder: ctx.holder, ttlMs };
+  return { name, decide: (seen) => decideRenew(intent, seen), limits: RENEW_LIMITS };
+}
+
+/** Extends a lock this identity holds (`renew NAME`): reads it, then updates it; `ttlMs` changes the lease. */
 export async function renew(ctx: LockContext, opts: RenewOptions): Promise<LockView> {
   validateLockName(opts.name);
-  const { store, holder } = ctx;
-  const { name } = opts;
   const op = new Operation(ctx, opts.signal);
-  const backoff = new Backoff(ctx.clock);
-  let conflicts = 0;
-  let ambiguous = 0;
-  // 1. Read it.
-  let lock = await op.get(name);
-  for (;;) {
-    if (lock === undefined) throw new LockNotFoundError(notFoundMessage(name, store.namespace));
-    // 2. Only its holder renews it.
-    if (lock.data[DataKey.holderIdentity] !== holder.identity) {
-      throw new NotHolderError(notHolderMessage(name, lock, op.serverClock.now(), holder.identity));
-    }
-    // 3. Update with the resourceVersion read: new renewTime (and lease); same acquisition, fence written down.
-    const current = lock;
-    const data = renewedRecord(current, { nowMs: op.serverClock.stamp(), ttlMs: opts.ttlMs });
-    const write: LockWrite = { name, labels: current.labels, ownerReferences: current.ownerReferences, data };
-    const result = await writeOnce(op, (signal) => store.update(write, current.resourceVersion, signal));
-    if (result.done) return toLockView(result.value, op.serverClock.now());
-    // 4. Conflict: it changed since we read it (perhaps taken over): read it once more and decide again.
-    //    A lost response: read it back; if it carries our renewal, the renewal took effect.
-    if (result.ambiguous) {
-      if (++ambiguous >= MAX_ATTEMPTS) throw result.error;
-      await op.pause(backoff.next());
-    } else if (result.error instanceof ConflictError && ++conflicts > 1) {
-      throw result.error;
-    }
-    lock = await op.get(name);
-    const ourRenewal = lock !== undefined && lock.data[DataKey.renewTime] === data[DataKey.renewTime];
-    if (result.ambiguous && lock !== undefined && ourRenewal && sameAcquisition(lock, current)) {
-      return toLockView(lock, op.serverClock.now());
-    }
+  const resolved = await resolve(op, renewPlan(ctx, opts.name, opts.ttlMs), await op.get(opts.name));
+  return toLockView(renewedLock(resolved), op.serverClock.now());
+}
+
+/**
+ * Extends a lock this process holds without reading it first (client-go's fast path; `run`'s renewals): `from`
+ * is the object the last acquire or renewal of ours left (AcquireResult.stored, RenewedLock.stored), and the
+ * update carries its resourceVersion. The lock is read only when that update is refused (409: someone else wrote
+ * it since) or its answer is lost. Errors are renew's: NotYourLockError, LockMissingError, the store's.
+ */
+export async function renewFrom(ctx: LockContext, opts: RenewFromOptions): Promise<RenewedLock> {
+  const op = new Operation(ctx, opts.signal);
+  const resolved = await resolve(op, renewPlan(ctx, opts.from.name, opts.ttlMs), opts.from);
+  const stored = renewedLock(resolved);
+  return { lock: toLockView(stored, op.serverClock.now()), stored };
+}
+
+function renewedLock(resolved: Resolved<object>): StoredLock {
+  if (resolved.lock === undefined) throw new Error('renew resolved without a lock');
+  return resolved.lock;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// release
+
+export interface ReleaseMeta {
+  /** Someone else's lock, broken with force. */
+  readonly forced: boolean;
+}
+
+/** Limits: a delete that keeps failing (a lock renewed under us eight times, a server that never answers). */
+const RELEASE_LIMITS: Limits = { failures: 8 };
+
+export function decideRelease(
+  intent: { opts: ReleaseOptions; namespace: string; holder: Holder },
+  seen: Seen<ReleaseMeta>,
+): Action<ReleaseMeta> {
+  const { opts, holder } = intent;
+  const { lock, failed } = seen;
+  // 1. A delete of ours whose answer was lost, and the lock is gone or was re-created: ours took effect.
+  if (failed?.ambiguous === true && (lock === undefined || lock.uid !== failed.base?.uid)) return { do: 'done' };
+  // 2. Not there.
+  if (lock === undefined) {
+    return opts.ignoreNotFound
+      ? { do: 'done' }
+      : { do: 'fail', error: new LockMissingError(opts.name, intent.namespace) };
   }
+  const ours = heldBy(lock, holder);
+  const refusal = { lock, serverNowMs: seen.nowMs };
+  // 3. After a delete that did not take effect: never delete someone else's newer lock, forced or not; the same
+  //    acquisition renewed meanwhile is still the one inspected.
+  if (failed?.base !== undefined && !sameAcquisition(lock, failed.base) && !ours) {
+    return { do: 'fail', error: new NotYourLockError('release', refusal, holder.identity, true) };
+  }
+  // 4. Someone else's lock, without force: refused.
+  if (!ours && !opts.force) return { do: 'fail', error: new NotYourLockError('release', refusal, holder.identity) };
+  // 5. Delete exactly the object inspected: uid and resourceVersion preconditions.
+  const preconditions = { uid: lock.uid, resourceVersion: lock.resourceVersion };
+  return { do: 'write', write: { kind: 'delete', name: opts.name, preconditions }, meta: { forced: !ours } };
 }
 
 /** Releases a lock this identity holds, or with `force` anyone's (recorded). Deletes only the lock inspected. */
 export async function release(ctx: LockContext, opts: ReleaseOptions): Promise<ReleaseResult> {
   validateLockName(opts.name);
-  const { store, holder } = ctx;
-  const { name } = opts;
   const op = new Operation(ctx, opts.signal);
-  const backoff = new Backoff(ctx.clock);
-  /** The lock whose forced release was recorded, so a retry does not record it twice. */
-  let forcedFrom: StoredLock | undefined;
-  // 1. Read the lock.
-  let lock = await op.get(name);
-  for (let attempt = 1; ; attempt++) {
-    if (lock === undefined) {
-      if (opts.ignoreNotFound) return { forced: false };
-      throw new LockNotFoundError(notFoundMessage(name, store.namespace));
-    }
-    // 2. Ours, or someone else's with --force, recorded before the delete (the event's object goes with it).
-    const inspected = lock;
-    const ours = inspected.data[DataKey.holderIdentity] === holder.identity;
-    if (!ours && !opts.force) {
-      const message = notHolderMessage(name, inspected, op.serverClock.now(), holder.identity);
-      throw new NotHolderError(`${message}; use --force to release it anyway`);
-    }
-    if (!ours && forcedFrom === undefined) {
-      forcedFrom = inspected;
-      const before = toLockView(inspected, op.serverClock.now());
-      await recordEvent(
-        ctx,
-        inspected,
-        'ForceReleased',
-        `${who(holder)} force-released the lock held by ${printable(before.holder) || 'an unknown holder'}`,
-        'Warning',
-      );
-    }
-    // 3. Delete exactly the object inspected: uid and resourceVersion preconditions.
-    const preconditions = { uid: inspected.uid, resourceVersion: inspected.resourceVersion };
-    const result = await writeOnce(op, (signal) => store.delete(name, preconditions, signal));
-    const released = async (): Promise<ReleaseResult> => {
-      if (ours) await recordEvent(ctx, inspected, 'Released', `${who(holder)} released the lock`);
-      return { released: toLockView(inspected, op.serverClock.now()), forced: !ours };
-    };
-    if (result.done) return released();
-    if (attempt >= MAX_ATTEMPTS) throw result.error;
-    if (result.ambiguous) await op.pause(backoff.next());
-    // 4. Conflict or NotFound: it changed since we looked. A lost response: we cannot tell. Look again.
-    lock = await op.get(name);
-    if (result.ambiguous && (lock === undefined || lock.uid !== inspected.uid)) return released();
-    // 5. Never delete someone else's newer lock, --force or not; the same acquisition renewed is still the one.
-    if (
-      lock !== undefined &&
-      !sameAcquisition(lock, inspected) &&
-      lock.data[DataKey.holderIdentity] !== holder.identity
-    ) {
-      const message = notHolderMessage(name, lock, op.serverClock.now(), holder.identity);
-      throw new NotHolderError(`${message}; it changed hands while being released and was left untouched`);
-    }
-  }
+  const intent = { opts, namespace: ctx.store.namespace, holder: ctx.holder };
+  const first = await op.get(opts.name);
+  // Someone else's, with force: recorded before the delete (the Event's object goes with it).
+  if (first !== undefined && opts.force && !heldBy(first, ctx.holder)) await recordForcedRelease(ctx, first);
+  const plan: Plan<ReleaseMeta> = {
+    name: opts.name,
+    decide: (seen) => decideRelease(intent, seen),
+    limits: RELEASE_LIMITS,
+  };
+  const { by } = await resolve(op, plan, first);
+  if (by?.base === undefined) return { forced: false }; // already gone, and ignoreNotFound
+  if (!by.meta.forced) await recordRelease(ctx, by.base);
+  return { released: toLockView(by.base, op.serverClock.now()), forced: by.meta.forced };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// describe, list
 
 /** Everything known about one lock, with its recent Events. */
 export async function describe(ctx: LockContext, name: string, signal?: AbortSignal): Promise<DescribedLock> {
   validateLockName(name);
   const op = new Operation(ctx, signal);
   const lock = await op.get(name);
-  if (lock === undefined) throw new LockNotFoundError(notFoundMessage(name, ctx.store.namespace));
-  const events = await ctx.store.events(lock, signal);
+  if (lock === undefined) throw new LockMissingError(name, ctx.store.namespace);
+  const events = await ctx.store.events(lock, op.requestOptions);
   return {
     ...toLockView(lock, op.serverClock.now()),
     uid: lock.uid,
@@ -386,24 +494,7 @@ export async function list(ctx: LockContext, options: ListOptions = {}): Promise
   const query: { labelSelector?: string; allNamespaces?: boolean } = {};
   if (options.labelSelector !== undefined) query.labelSelector = options.labelSelector;
   if (options.allNamespaces !== undefined) query.allNamespaces = options.allNamespaces;
-  const locks = await op.request((signal) => ctx.store.list(query, signal));
+  const locks = await op.request((o) => ctx.store.list(query, o));
   const serverNow = op.serverClock.now();
-  return locks
-    .map((lock) => toLockView(lock, serverNow))
-    .sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The identity `run` holds a lock under: unique to one process, so two `run`s by the same person on the same
- * host exclude each other. `base` is the usual identity (user@host or --identity).
- */
-export function runHolderIdentity(base: string, pid: number, random: () => number): string {
-  const suffix = Math.floor(random() * 0x10000)
-    .toString(16)
-    .padStart(4, '0');
-  return `${base}/run-${pid}-${suffix}`;
+  return [...locks].sort(compareLocks).map((lock) => toLockView(lock, serverNow));
 }

@@ -1,8 +1,9 @@
 // The holder record: the ConfigMap data of a lock, to and from what users see. Field names follow client-go's
 // LeaderElectionRecord. Nothing here talks to the cluster or reads a clock; server time is passed in.
 
-import type { Holder, LockView } from './api.ts';
+import type { Holder, LockView } from './types.ts';
 import type { StoredLock } from './store.ts';
+import { parseRfc3339, rfc3339 } from './time.ts';
 
 export const DataKey = {
   holderIdentity: 'holderIdentity',
@@ -33,7 +34,7 @@ const NEVER_MS = NEVER_EXPIRES_AT_SECONDS * 1000;
 export const EXPIRY_ALLOWANCE_MS = 1000;
 
 // Web Crypto is a global: loading node:crypto here would cost every command ~8 ms of start-up (measured by
-// the packaging work), --help included, for one 128-bit id.
+// the packaging work), help output included, for one 128-bit id.
 export function newAcquisitionId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
 }
@@ -84,10 +85,6 @@ export function renewedRecord(
   return data;
 }
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 function leaseText(ttlMs: number): string {
   return String(Math.max(0, Math.round(ttlMs)) / 1000);
 }
@@ -95,14 +92,6 @@ function leaseText(ttlMs: number): string {
 function expiresAtText(nowMs: number, ttlMs: number): string {
   if (ttlMs <= 0) return String(NEVER_EXPIRES_AT_SECONDS);
   return String(Math.min(NEVER_EXPIRES_AT_SECONDS, Math.ceil((nowMs + ttlMs) / 1000)));
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-
-function parseTime(text: string | undefined): number | undefined {
-  if (text === undefined || !RFC3339.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function leaseMsOf(data: Record<string, string>): number | undefined {
@@ -116,7 +105,7 @@ function leaseMsOf(data: Record<string, string>): number | undefined {
  * missing expiresAt as stale, which lets anyone break a lock whose holder meant it to last.
  */
 export function expiryOf(lock: StoredLock): number | undefined {
-  const renewMs = parseTime(lock.data[DataKey.renewTime]);
+  const renewMs = parseRfc3339(lock.data[DataKey.renewTime]);
   const leaseMs = leaseMsOf(lock.data);
   if (renewMs !== undefined && leaseMs !== undefined) {
     return leaseMs === 0 || renewMs + leaseMs >= NEVER_MS ? undefined : renewMs + leaseMs;
@@ -151,13 +140,13 @@ export function compareFences(a: string, b: string): number {
 }
 
 /** `pod/NAME` when a Pod owns the lock (the garbage collector frees it when the Pod goes), else ''. */
-export function ownerOf(lock: StoredLock): string {
+function ownerOf(lock: StoredLock): string {
   const pod = lock.ownerReferences.find((ref) => ref.kind === 'Pod');
   return pod === undefined ? '' : `pod/${pod.name}`;
 }
 
 /** True when the ConfigMap carries no cmlock record (a lock written by the Go library). */
-export function isForeign(lock: StoredLock): boolean {
+function isForeign(lock: StoredLock): boolean {
   return lock.data[DataKey.holderIdentity] === undefined;
 }
 
@@ -189,4 +178,13 @@ export function toLockView(lock: StoredLock, serverNowMs: number): LockView {
     creationTimestamp: lock.creationTimestamp ?? '',
     foreign,
   };
+}
+
+/** The order locks are listed in: by namespace, then name. */
+export function compareLocks(a: StoredLock, b: StoredLock): number {
+  return compareText(a.namespace, b.namespace) || compareText(a.name, b.name);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

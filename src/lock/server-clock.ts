@@ -4,11 +4,18 @@
 // monotonic instants around the request; the brackets of all samples are intersected.
 
 import { CmlockError } from '../errors.ts';
-import type { Clock } from './api.ts';
+import type { Clock } from './types.ts';
 import type { ServerTimeSample } from './store.ts';
 
 /** The Date header is truncated to whole seconds. */
 export const DATE_RESOLUTION_MS = 1000;
+
+/** A write must carry the server's time, and no response has said it. */
+export class NoServerTimeError extends CmlockError {
+  constructor() {
+    super('the API server did not report its time (no Date header); cmlock needs it to time locks');
+  }
+}
 
 export class ServerClock {
   readonly #clock: Clock;
@@ -38,6 +45,15 @@ export class ServerClock {
     this.#upper = Math.min(this.#upper, upper);
   }
 
+  /**
+   * Forgets what it knew: after a machine suspend the monotonic clock it is anchored on has missed time that the
+   * server's clock did not, so until the next response the server's time is unknown (now() is -Infinity again).
+   */
+  forget(): void {
+    this.#lower = -Infinity;
+    this.#upper = Infinity;
+  }
+
   /** Whether any response has told us the server's time. */
   known(): boolean {
     return this.#lower !== -Infinity;
@@ -58,7 +74,7 @@ export class ServerClock {
    */
   stamp(): number {
     if (!this.known()) {
-      throw new CmlockError('the API server did not report its time (no Date header); cmlock needs it to time locks');
+      throw new NoServerTimeError();
     }
     return this.#clock.now() + Math.max(this.#lower, this.#upper - DATE_RESOLUTION_MS);
   }

@@ -62,25 +62,39 @@ export interface ListSelection {
   allNamespaces?: boolean;
 }
 
+/**
+ * What one request may carry besides its arguments. The store owns transport retries (a request the server
+ * certainly did not apply: 429, a refused connection, a read that failed); these options bound them.
+ */
+export interface RequestOptions {
+  /** Cancels the request and any wait between its retries (rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /**
+   * Local monotonic ms (the Clock's, performance.now() in production) past which no retry may wait: the error
+   * is reported instead, with its Retry-After for the caller's own schedule.
+   */
+  deadline?: number;
+}
+
 export interface LockStore {
   readonly namespace: string;
   /** Consistent read (no resourceVersion). Resolves value undefined when the lock does not exist. */
-  get(name: string, signal?: AbortSignal): Promise<Result<StoredLock | undefined>>;
+  get(name: string, options?: RequestOptions): Promise<Result<StoredLock | undefined>>;
   /** Throws AlreadyExistsError when the name is taken. */
-  create(lock: LockWrite, signal?: AbortSignal): Promise<Result<StoredLock>>;
+  create(lock: LockWrite, options?: RequestOptions): Promise<Result<StoredLock>>;
   /** Update carrying `resourceVersion`; throws ConflictError when it is stale, StoreNotFoundError when gone. */
-  update(lock: LockWrite, resourceVersion: string, signal?: AbortSignal): Promise<Result<StoredLock>>;
+  update(lock: LockWrite, resourceVersion: string, options?: RequestOptions): Promise<Result<StoredLock>>;
   /** Delete with uid and resourceVersion preconditions; ConflictError when they fail, StoreNotFoundError when gone. */
   delete(
     name: string,
     preconditions: { uid: string; resourceVersion: string },
-    signal?: AbortSignal,
+    options?: RequestOptions,
   ): Promise<Result<void>>;
   /**
    * List locks (label selector always includes the managed-by label). `resourceVersion` is the list's: a
    * `watchList` of the same selection from it sees every later change.
    */
-  list(options: ListSelection, signal?: AbortSignal): Promise<Result<StoredLock[]> & { resourceVersion?: string }>;
+  list(options: ListSelection, request?: RequestOptions): Promise<Result<StoredLock[]> & { resourceVersion?: string }>;
   /**
    * Watch one lock by name from `resourceVersion`. The iterator ends when the server closes the stream or
    * when it has been silent for longer than the store's watch timeout; it throws on transport errors.
@@ -89,7 +103,7 @@ export interface LockStore {
   /** Watch every lock `list` selects with the same options (`ls -w`); ends and fails like `watch`. */
   watchList(options: ListSelection, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent>;
   /** Events recorded on this lock, oldest first (for `describe`). Empty when RBAC forbids reading them. */
-  events(lock: StoredLock, signal?: AbortSignal): Promise<LockEvent[]>;
+  events(lock: StoredLock, options?: RequestOptions): Promise<LockEvent[]>;
   /** Best effort: records a Kubernetes Event on the lock; never throws. */
   recordEvent(lock: StoredLock, event: { reason: string; message: string; type?: 'Normal' | 'Warning' }): Promise<void>;
 }
@@ -128,15 +142,13 @@ export class AmbiguousWriteError extends CmlockError {
     super(message, ExitCode.error, options);
   }
 }
-/** The request certainly was not applied and may be retried (429, 503 before processing, connect refused). */
+/**
+ * The request certainly was not applied (429, 503 before processing, connect refused). The store has already
+ * retried it as far as its retry budget and the request's deadline allow: nobody retries it again (nested retries
+ * multiply). `retryAfterMs` is the server's Retry-After, for callers that schedule their own next attempt.
+ */
 export class RetryableError extends CmlockError {
   readonly retryAfterMs: number | undefined;
-  /**
-   * The store already retried this request with its own capped backoff and gave up: callers must not retry it
-   * again (nested retries multiply: 8 lock-level tries of 5 store-level ones took 45 s to report a refused
-   * connection). Unset when the store hands the retry to the caller (a Retry-After longer than it waits).
-   */
-  retried = false;
   constructor(message: string, retryAfterMs?: number, options?: { cause?: unknown }) {
     super(message, ExitCode.error, options);
     this.retryAfterMs = retryAfterMs;

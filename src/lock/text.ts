@@ -22,9 +22,3 @@ export function quote(text: string): string {
 function hex(code: number, width: number): string {
   return code.toString(16).padStart(width, '0');
 }
-
-/** RFC 3339 to the second, as kubectl shows times: 2026-11-26T06:30:00Z. */
-export function formatTime(ms: number): string {
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return '?';
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

@@ -1,19 +1,22 @@
 // Waiting for a held lock without polling: one watch on that one object, plus a timer for the moment it expires
 // on the server's clock (a dead holder produces no event). The API load does not grow with the wait: the watch
-// is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff.
+// is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff. After a
+// machine suspend the server's clock is forgotten and the lock re-read at once (watch-loop.ts).
 
-import { CmlockError, HeldError } from '../errors.ts';
-import type { LockContext, LockView, WaitOptions, WaitStatus } from './api.ts';
-import { timedOutMessage, heldMessage } from './messages.ts';
+import { LockHeldError } from './errors.ts';
+import type { LockContext, LockView, WaitOptions, WaitStatus } from './types.ts';
 import { validateLockName } from './names.ts';
-import { expiryOf, EXPIRY_ALLOWANCE_MS, isExpired, toLockView } from './record.ts';
-import { Backoff, BACKOFF_MAX_MS, cancelledError, Operation } from './request.ts';
+import { cancelledError, Operation } from './operation.ts';
+import { isExpired, toLockView } from './record.ts';
 import { ServerClock } from './server-clock.ts';
-import { AmbiguousWriteError, RetryableError, type StoredLock } from './store.ts';
+import type { StoredLock } from './store.ts';
+import { keepWatching, msUntilExpired, type WatchLoop } from './watch-loop.ts';
 
-export const PROGRESS_INTERVAL_MS = 1000;
+const PROGRESS_INTERVAL_MS = 1000;
 
 export interface WaitForChangeOptions {
+  /** Who waits: the timeout's HeldError says so. */
+  operation: 'acquire' | 'wait';
   /** When the caller started waiting (local monotonic ms), for progress and the timeout message. */
   startedMono?: number;
   /**
@@ -33,8 +36,8 @@ export function waitForChange(
   name: string,
   seen: StoredLock,
   deadlineMono: number | undefined,
-  signal?: AbortSignal,
-  options: WaitForChangeOptions = {},
+  signal: AbortSignal | undefined,
+  options: WaitForChangeOptions,
 ): Promise<StoredLock | undefined> {
   const { clock, store } = ctx;
   const serverClock = ctx.serverClock ?? new ServerClock(clock);
@@ -43,6 +46,8 @@ export function waitForChange(
   const done = new AbortController();
   const stop = signal === undefined ? done.signal : AbortSignal.any([signal, done.signal]);
   let latest = seen;
+  /** Time that passed while the machine was suspended: waited, though no local timer saw it. */
+  let unseenMs = 0;
 
   return new Promise<StoredLock | undefined>((resolve, reject) => {
     const settle = (finish: () => void) => {
@@ -67,12 +72,9 @@ export function waitForChange(
     const armExpiry = () => {
       expiryTimer.abort();
       expiryTimer = new AbortController();
-      const expiry = expiryOf(latest);
-      if (expiry === undefined || !serverClock.known()) return;
-      if (isExpired(latest, serverClock.now())) return wake(latest);
-      // The first whole millisecond at which serverClock.now() > expiry + allowance.
-      const delay = Math.floor(serverClock.monoAt(expiry + EXPIRY_ALLOWANCE_MS) - clock.now()) + 1;
-      after(delay, armExpiry, expiryTimer.signal);
+      const delay = msUntilExpired(latest, serverClock, clock);
+      if (delay === 0) return wake(latest);
+      if (delay !== undefined) after(delay, armExpiry, expiryTimer.signal);
     };
     const changed = (lock: StoredLock) => {
       if (wakeOn(lock)) return wake(lock);
@@ -85,7 +87,8 @@ export function waitForChange(
     if (deadlineMono !== undefined) {
       // Monotonic times are fractional; their difference is the whole-millisecond timeout give or take 1e-12.
       const timeoutMs = Math.round(deadlineMono - startedMono);
-      const timedOut = () => fail(new HeldError(timedOutMessage(name, timeoutMs, latest, serverClock.now())));
+      const timedOut = () =>
+        fail(new LockHeldError(options.operation, { lock: latest, serverNowMs: serverClock.now() }, timeoutMs));
       if (clock.now() >= deadlineMono) return timedOut();
       after(deadlineMono - clock.now(), timedOut);
     }
@@ -94,7 +97,7 @@ export function waitForChange(
       const report = ctx.progress;
       const tick = () => {
         try {
-          report(waitStatus(latest, serverClock.now(), clock.now() - startedMono));
+          report(waitStatus(latest, serverClock.now(), clock.now() - startedMono + unseenMs));
         } catch {
           // progress is for people; a failing status line must not end the wait
         }
@@ -103,62 +106,31 @@ export function waitForChange(
       tick();
     }
 
-    const watchLoop = async () => {
-      const backoff = new Backoff(clock);
-      let from = latest.resourceVersion;
-      while (!stop.aborted) {
-        const openedAt = clock.now();
-        try {
-          for await (const event of store.watch(name, from, stop)) {
-            if (stop.aborted || event.type === 'GONE') break;
-            backoff.reset();
-            if (event.type === 'BOOKMARK') {
-              from = event.resourceVersion;
-            } else if (event.type === 'DELETED') {
-              return wake(undefined);
-            } else {
-              from = event.lock.resourceVersion;
-              changed(event.lock);
-              if (stop.aborted) return;
-            }
-          }
-        } catch (error) {
-          if (stop.aborted) return;
-          if (!isTransient(error)) throw error;
-        }
-        if (stop.aborted) return;
-        // 410 Gone, a stream that ended or failed: wait, re-read, and watch again from what we read.
-        if (clock.now() - openedAt >= BACKOFF_MAX_MS) backoff.reset();
-        try {
-          await clock.sleep(backoff.next(), stop);
-        } catch {
-          return;
-        }
-        let current: StoredLock | undefined;
-        try {
-          const result = await store.get(name, stop);
-          serverClock.observe(result.time);
-          current = result.value;
-        } catch (error) {
-          if (stop.aborted) return;
-          if (!isTransient(error)) throw error;
-          continue;
-        }
-        if (current === undefined) return wake(undefined);
-        if (current.resourceVersion !== latest.resourceVersion) changed(current);
-        from = current.resourceVersion;
-      }
+    // One watch on this one lock; after every end or failure, a re-read (the lock may have changed unseen).
+    const loop: WatchLoop = {
+      open: (from, stop) => store.watch(name, from, stop),
+      changed: (event) => {
+        if (event.type === 'DELETED') wake(undefined);
+        else if (event.type !== 'BOOKMARK') changed(event.lock);
+      },
+      resync: async (stop) => {
+        const result = await store.get(name, { signal: stop });
+        serverClock.observe(result.time);
+        const current = result.value;
+        if (current === undefined) wake(undefined);
+        else if (current.resourceVersion !== latest.resourceVersion) changed(current);
+        else armExpiry(); // the server's time may be known again (after a suspend): time the expiry on it
+        return current?.resourceVersion ?? latest.resourceVersion;
+      },
+      resyncAfter: 'always',
+      suspended: (jump) => {
+        unseenMs += jump.ms;
+        serverClock.forget();
+        expiryTimer.abort();
+      },
     };
-    watchLoop().catch(fail);
+    keepWatching(clock, loop, latest.resourceVersion, stop, ctx.times).catch(fail);
   });
-}
-
-/**
- * Errors a waiter rides out: transport failures (thrown by fetch as plain errors, or mapped to RetryableError /
- * AmbiguousWriteError). Any other CmlockError (403, 401, …) ends the wait: it will not heal by itself.
- */
-function isTransient(error: unknown): boolean {
-  return error instanceof RetryableError || error instanceof AmbiguousWriteError || !(error instanceof CmlockError);
 }
 
 function waitStatus(lock: StoredLock, serverNowMs: number, waitedMs: number): WaitStatus {
@@ -187,8 +159,9 @@ export async function waitUntilFree(ctx: LockContext, opts: WaitOptions): Promis
   for (;;) {
     if (lock === undefined) return undefined;
     if (expired(lock)) return toLockView(lock, op.serverClock.now());
-    if (opts.timeoutMs === 0) throw new HeldError(heldMessage(opts.name, lock, op.serverClock.now()));
-    lock = await waitForChange(op.context(ctx), opts.name, lock, deadline, opts.signal, {
+    if (opts.timeoutMs === 0) throw new LockHeldError('wait', { lock, serverNowMs: op.serverClock.now() });
+    lock = await waitForChange(op.context(), opts.name, lock, deadline, opts.signal, {
+      operation: 'wait',
       startedMono,
       wakeOn: expired,
     });

@@ -1,7 +1,7 @@
 // `kubectl cmlock describe NAME`: kubectl-describe-like "Key:  value" lines, then the lock's Events.
 
-import type { DescribedLock, LockEvent } from '../lock/api.ts';
-import { escapeText } from './escape.ts';
+import type { DescribedLock, LockEvent } from '../lock/types.ts';
+import { printable } from '../lock/text.ts';
 import { renderTable } from './table.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { formatAge, formatRelative, formatTimestamp } from './time.ts';
@@ -53,7 +53,7 @@ export function renderDescribe(lock: DescribedLock, now: number): string {
   const lines: string[] = [];
   for (const [key, value] of fields) {
     const values = typeof value === 'string' ? [value] : value;
-    values.forEach((v, i) => lines.push(`${(i === 0 ? `${key}:` : '').padEnd(width)}${escapeText(v)}`));
+    values.forEach((v, i) => lines.push(`${(i === 0 ? `${key}:` : '').padEnd(width)}${printable(v)}`));
   }
   if (lock.events.length === 0) {
     lines.push('Events:'.padEnd(width) + '<none>');

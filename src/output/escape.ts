@@ -1,22 +1,14 @@
 // Strings that came from the cluster (holder, reason, host, labels, event messages) are shown escaped, so that a
 // hostile value cannot forge table rows, move the cursor or reorder text on the user's terminal. The character
-// set and the escapes are src/lock/text.ts's printable(), which the protocol's own messages use: one rule for
-// everything cmlock prints.
+// set and the escapes are src/lock/text.ts's printable(), which every renderer and message uses: one rule for
+// everything cmlock prints. This file adds what JSON and YAML serialisers need on top of it.
 
 import { printable } from '../lock/text.ts';
 
 /** The unsafe characters that JSON.stringify and the yaml package leave raw (JSON escapes the C0 controls). */
 const RAW_IN_SERIALISED = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
-/**
- * Makes every control character, terminal escape and bidi override visible: `\n`, `\r`, `\t`, `\x1b`, `\x9b`,
- * `\u202e`. Backslashes stay as they are.
- */
-export function escapeText(text: string): string {
-  return printable(text);
-}
-
-/** True when `escapeText` would change the string. */
+/** True when printable() would change the string. */
 export function hasUnsafe(text: string): boolean {
   return printable(text) !== text;
 }

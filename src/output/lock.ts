@@ -1,6 +1,6 @@
 // Locks as users see them: the `ls` table, and the machine formats (-o json|yaml|name) of one lock or a list.
 
-import type { LockView } from '../lock/api.ts';
+import type { LockView } from '../lock/types.ts';
 import { toJson, toYaml } from './format.ts';
 import { renderTable } from './table.ts';
 import { formatAge, formatExpires, formatTimestamp } from './time.ts';

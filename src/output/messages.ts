@@ -1,15 +1,17 @@
 // One-line human messages of acquire, renew, release and wait. Cluster strings are escaped.
 
-import type { AcquireResult, LockView, WaitStatus } from '../lock/api.ts';
-import { escapeText } from './escape.ts';
-import { formatClock, formatRelative, humanDuration, parseTime } from './time.ts';
+import type { AcquireResult, LockView, WaitStatus } from '../lock/types.ts';
+import { printable } from '../lock/text.ts';
+import { humanDuration } from '../lock/duration.ts';
+import { parseTime } from '../lock/time.ts';
+import { formatClock, formatRelative } from './time.ts';
 
 function expiry(lock: LockView, now: number): string {
   return lock.expiresAt === '' ? 'never expires' : `expires ${formatClock(lock.expiresAt, now)}`;
 }
 
 /** What `acquire` prints on stdout without -o. */
-export function acquiredMessage(result: AcquireResult, now: number): string {
+export function acquiredMessage(result: Pick<AcquireResult, 'lock' | 'outcome' | 'previous'>, now: number): string {
   const { lock } = result;
   const name = `"${lock.name}"`;
   switch (result.outcome) {
@@ -19,7 +21,7 @@ export function acquiredMessage(result: AcquireResult, now: number): string {
       return `lock ${name} already held by you; ${until}`;
     }
     case 'tookOver': {
-      const from = result.previous?.holder ? ` from ${escapeText(result.previous.holder)}` : '';
+      const from = result.previous?.holder ? ` from ${printable(result.previous.holder)}` : '';
       return `took over expired lock ${name}${from} (fence ${lock.fence}, ${expiry(lock, now)})`;
     }
     case 'acquired':
@@ -35,9 +37,9 @@ export function renewedMessage(lock: LockView, now: number): string {
 
 /** The stderr warning of `release --force` naming whose lock was broken. */
 export function forcedWarning(lock: LockView, now: number): string {
-  const holder = lock.holder === '' ? 'an unknown holder' : escapeText(lock.holder);
+  const holder = lock.holder === '' ? 'an unknown holder' : printable(lock.holder);
   const since = lock.acquireTime === '' ? '' : ` since ${formatClock(lock.acquireTime, now)}`;
-  const reason = lock.reason === '' ? '' : ` (reason: ${escapeText(lock.reason)})`;
+  const reason = lock.reason === '' ? '' : ` (reason: ${printable(lock.reason)})`;
   return `warning: broke lock "${lock.name}" held by ${holder}${since}${reason}`;
 }
 
@@ -47,7 +49,7 @@ export function forcedWarning(lock: LockView, now: number): string {
  */
 export function waitStatusLine(status: WaitStatus, now: number, waitedMs: number): string {
   const parts = [`waiting for lock "${status.name}"`];
-  let held = `held by ${status.holder === '' ? 'an unknown holder' : escapeText(status.holder)}`;
+  let held = `held by ${status.holder === '' ? 'an unknown holder' : printable(status.holder)}`;
   if (parseTime(status.acquireTime) !== undefined) {
     held += ` since ${formatClock(status.acquireTime, now)} (${formatRelative(status.acquireTime, now)})`;
   }

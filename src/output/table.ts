@@ -5,7 +5,7 @@
 // cell above it for spans (seconds for 3,000 rows) and builds a styled Cell per cell (~10 KB a row).
 
 import stringWidth from 'string-width';
-import { escapeText } from './escape.ts';
+import { printable } from '../lock/text.ts';
 
 export interface TableOptions {
   /** Omit the header row (`--no-headers`). */
@@ -57,13 +57,14 @@ export function renderTable(
   if (rows.length === 0 && !showHead) return '';
   const lines: string[][] = [];
   if (showHead && head.length > 0) lines.push(head.map((h) => (options.keepHeaderCase === true ? h : h.toUpperCase())));
-  for (const row of rows) lines.push(row.map((cell) => escapeText(cell)));
+  for (const row of rows) lines.push(row.map((cell) => printable(cell)));
   if (lines.length === 0) return '\n';
   // Every column at least one wide, as cli-table3 had it (a column of empty cells still takes its separator).
   const widths: number[] = [];
   for (const line of lines) {
     for (let i = 0; i < line.length; i++) widths[i] = Math.max(widths[i] ?? 1, cellWidth(line[i] ?? ''));
   }
+
   const indent = options.indent ?? '';
   const separator = options.separator ?? COLUMN_SEPARATOR;
   let text = '';

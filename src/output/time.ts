@@ -1,17 +1,10 @@
 // Times for humans. Relative times are computed against `now`, the server's clock as the command estimates it
 // (ms since the epoch), so a client whose own clock is wrong still prints the right ages. Durations are kubectl's
-// HumanDuration (45s, 5m12s, 3h4m, 2d3h, 400d), from src/lock/duration.ts.
+// HumanDuration (45s, 5m12s, 3h4m, 2d3h, 400d), from src/lock/duration.ts; times are read and formatted by
+// src/lock/time.ts.
 
 import { humanDuration } from '../lock/duration.ts';
-
-export { humanDuration };
-
-/** ms since the epoch, or undefined for '' and unparsable text. */
-export function parseTime(rfc3339: string): number | undefined {
-  if (rfc3339 === '') return undefined;
-  const ms = Date.parse(rfc3339);
-  return Number.isNaN(ms) ? undefined : ms;
-}
+import { formatTime, parseTime } from '../lock/time.ts';
 
 /** AGE column: time since `since`, or `<unknown>`. */
 export function formatAge(since: string, now: number): string {
@@ -40,7 +33,7 @@ export function formatRelative(time: string, now: number): string {
 /** RFC 3339 in UTC without fractions: 2026-11-26T06:30:00Z. */
 export function formatTimestamp(time: string): string {
   const t = parseTime(time);
-  return t === undefined ? '<unknown>' : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return t === undefined ? '<unknown>' : formatTime(t);
 }
 
 /** Wall-clock time in UTC for one-line messages: `07:00:00Z` on the same UTC day as `now`, else the full timestamp. */

@@ -4,9 +4,9 @@
 // Rows are printed one at a time, so the column widths of what was printed are remembered and later rows padded
 // to them (kubectl's watch rows drift out of line; these stay aligned unless a cell is wider than any before).
 
-import type { LockView } from '../lock/api.ts';
+import type { LockView } from '../lock/types.ts';
 import type { LockChange, LockChangeType } from '../lock/list-watch.ts';
-import { escapeText } from './escape.ts';
+import { printable } from '../lock/text.ts';
 import { toJsonLine, toYaml } from './format.ts';
 import { lockTableHead, lockTableRow, toLockObject } from './lock.ts';
 import { joinCells } from './table.ts';
@@ -21,7 +21,7 @@ export interface LockWatchOptions {
 }
 
 /** The STATUS a change shows in the table: a deleted lock is free again. */
-export const RELEASED = 'Released';
+const RELEASED = 'Released';
 
 export class LockWatchPrinter {
   readonly #options: LockWatchOptions;
@@ -52,7 +52,7 @@ export class LockWatchPrinter {
 
   #row(lock: LockView, now: number, status: string): string[] {
     const options = { now, allNamespaces: this.#options.allNamespaces, wide: this.#options.output === 'wide' };
-    return lockTableRow(lock, options, status).map((cell) => escapeText(cell));
+    return lockTableRow(lock, options, status).map((cell) => printable(cell));
   }
 
   #rows(rows: string[][]): string {

@@ -4,7 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { startWatchdog } from './watchdog.ts';
+import { startWatchdog, type Watchdog } from './watchdog.ts';
 
 export interface ChildExit {
   /** Exit code, or null when the child died of a signal. */
@@ -21,6 +21,8 @@ export interface RunningChild {
    * Returns false when the group no longer exists.
    */
   signalGroup(signal: NodeJS.Signals | 0): boolean;
+  /** The watchdog over CMD's group: told the renew deadline, a kill time, or that CMD is stopped (watchdog.ts). */
+  readonly guard: Pick<Watchdog, 'arm' | 'killAfter' | 'hold'>;
   /**
    * cmlock is done with CMD (it exited, or was stopped): from now on cmlock's own death does not concern CMD's
    * group. Until then, cmlock dying (even by SIGKILL) gets the group SIGTERM, then SIGKILL after killAfter.
@@ -29,8 +31,10 @@ export interface RunningChild {
 }
 
 export interface StartChildOptions {
-  /** The grace between SIGTERM and SIGKILL should cmlock die while CMD runs. */
+  /** The grace between SIGTERM and SIGKILL should cmlock die or go silent while CMD runs. */
   killAfterMs: number;
+  /** The shell that runs the watchdog (default /bin/sh). */
+  watchdogShell?: string;
 }
 
 /**
@@ -61,11 +65,12 @@ export const startChildProcess: StartChild = (file, args, env, options) =>
       child.off('error', reject);
       // Later 'error' events (there are none without child.kill/IPC) must not crash the process.
       child.on('error', () => {});
-      const watchdog = startWatchdog(pid, options.killAfterMs);
+      const watchdog = startWatchdog(pid, options.killAfterMs, { shell: options.watchdogShell });
       resolve({
         pid,
         exited,
         signalGroup: (signal) => signalProcessGroup(pid, signal),
+        guard: watchdog,
         disown: () => watchdog.standDown(),
       });
     });

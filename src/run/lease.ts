@@ -1,15 +1,20 @@
 // Keeps a `run` lease alive: renews every retryPeriod on the local monotonic clock, retries failures with
-// capped, jittered backoff, and declares the lock lost when a renewal says someone else has it or when no
-// renewal has succeeded by the renew deadline. The deadline is watched by its own timer, so a renewal that hangs
-// (and ignores its abort signal) cannot delay it.
+// capped, jittered backoff (lock/backoff.ts), and declares the lock lost when a renewal says someone else has it
+// or when no renewal has succeeded by the renew deadline. The deadline is watched by its own timer, so a renewal
+// that hangs (and ignores its abort signal) cannot delay it.
 
 import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
-import type { Clock, LockContext, LockView, RenewOptions } from '../lock/api.ts';
+import { Backoff } from '../lock/backoff.ts';
+import type { Clock } from '../lock/types.ts';
 import { RetryableError } from '../lock/store.ts';
 import { formatDuration } from '../lock/duration.ts';
-import type { RunTimings } from '../lock/timing.ts';
+import type { RunTimings } from './timing.ts';
 
-export type RenewFn = (ctx: LockContext, opts: RenewOptions) => Promise<LockView>;
+/**
+ * One renewal of the lock `run` holds (lock/protocol.ts renewFrom, from the object the last write left): resolves
+ * once the server has it, rejects with NotHolderError/LockNotFoundError when the lock is someone else's or gone.
+ */
+export type RenewFn = (signal: AbortSignal) => Promise<void>;
 
 export interface LostLock {
   /** 'deadline': renewals failed until the renew deadline; 'taken': the lock is someone else's or gone. */
@@ -25,18 +30,20 @@ export interface LeaseKeeper {
   readonly lost: Promise<LostLock>;
   /** Monotonic start of the newest lease we know the server has. */
   leaseStart(): number;
+  /** Monotonic renew deadline: past it, with no successful renewal, the lock counts as lost. */
+  deadline(): number;
   /** Stops renewing and watching; resolves once no renewal is in flight (bounded by `waitMs`). */
   stop(waitMs?: number): Promise<void>;
 }
 
 export interface LeaseKeeperOptions {
   renew: RenewFn;
-  ctx: LockContext;
   clock: Clock;
-  name: string;
   timings: RunTimings;
-  /** AcquireResult.leaseStartMono. */
+  /** AcquireResult.leaseStartMono, or the send time of the renewal that last proved the lock held. */
   leaseStartMono: number;
+  /** Called after each successful renewal with the new lease's monotonic start (run re-arms its watchdog). */
+  onRenewed?: (leaseStartMono: number) => void;
 }
 
 class RenewTimeout extends CmlockError {}
@@ -45,7 +52,12 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
   const { clock, timings } = o;
   if (timings.leaseMs === 0) {
     // A lease of 0 never expires: nothing to renew, nothing to lose.
-    return { lost: new Promise<LostLock>(() => {}), leaseStart: () => o.leaseStartMono, stop: async () => {} };
+    return {
+      lost: new Promise<LostLock>(() => {}),
+      leaseStart: () => o.leaseStartMono,
+      deadline: () => Infinity,
+      stop: async () => {},
+    };
   }
   const stopper = new AbortController();
   let leaseStart = o.leaseStartMono;
@@ -86,29 +98,30 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
   }
 
   async function renewLoop(): Promise<void> {
-    let failures = 0;
+    const retries = new Backoff(
+      { initialMs: Math.min(1000, timings.retryPeriodMs / 4), maxMs: timings.retryPeriodMs / 2 },
+      () => clock.random(),
+    );
     let nextAt = leaseStart + timings.retryPeriodMs;
     for (;;) {
       const wait = nextAt - clock.now();
       if (wait > 0) await clock.sleep(wait, stopper.signal);
       if (done) return;
       const sentAt = clock.now();
-      // One attempt may not outlive the deadline nor a renew period.
+      // One attempt may not outlive the deadline nor a renew period. Woken past the deadline (this process was
+      // stopped or stalled), there is no time left for one: the deadline timer declares the lock lost.
       const attemptMs = Math.min(deadline() - sentAt, timings.retryPeriodMs);
-      const attempt = new AbortController();
-      const signal = AbortSignal.any([stopper.signal, attempt.signal]);
-      clock.sleep(Math.max(0, attemptMs), signal).then(
-        () => attempt.abort(new RenewTimeout(`no answer within ${formatDuration(Math.round(attemptMs))}`)),
-        () => {},
-      );
+      if (attemptMs <= 0) return;
+      const attempt = deadlineSignal(clock, attemptMs, stopper.signal);
       inFlight = true;
       try {
-        await o.renew(o.ctx, { name: o.name, ttlMs: timings.leaseMs, signal });
+        await o.renew(attempt.signal);
         if (done) return;
         leaseStart = Math.max(leaseStart, sentAt);
         lastError = undefined;
-        failures = 0;
+        retries.reset();
         nextAt = leaseStart + timings.retryPeriodMs;
+        o.onRenewed?.(leaseStart);
       } catch (err) {
         if (done) return;
         if (err instanceof NotHolderError || err instanceof LockNotFoundError) {
@@ -116,22 +129,13 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
           declare({ kind: 'taken', why, killBy: clock.now() + timings.killAfterMs });
           return;
         }
-        lastError = attempt.signal.aborted ? attempt.signal.reason : err;
-        failures++;
-        nextAt = clock.now() + backoff(failures, err);
+        lastError = attempt.signal.aborted && !stopper.signal.aborted ? attempt.signal.reason : err;
+        nextAt = clock.now() + retries.next(err instanceof RetryableError ? err.retryAfterMs : undefined);
       } finally {
         inFlight = false;
-        attempt.abort();
+        attempt.dispose();
       }
     }
-  }
-
-  function backoff(failures: number, err: unknown): number {
-    const base = Math.min(1000, timings.retryPeriodMs / 4);
-    const capped = Math.min(timings.retryPeriodMs / 2, base * 2 ** (failures - 1));
-    const jittered = capped / 2 + (clock.random() * capped) / 2;
-    const retryAfter = err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0;
-    return Math.max(jittered, retryAfter);
   }
 
   const settle = (p: Promise<void>): Promise<void> => p.catch(() => {});
@@ -140,6 +144,7 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
   return {
     lost,
     leaseStart: () => leaseStart,
+    deadline,
     async stop(waitMs = 1000) {
       done = true;
       stopper.abort(new CmlockError('stopped'));
@@ -150,9 +155,31 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
   };
 }
 
-/** Whole seconds (sub-second precision is noise in a message), or ms below a second. */
-function roughly(ms: number): string {
-  return formatDuration(ms >= 1000 ? Math.round(ms / 1000) * 1000 : Math.round(ms));
+/**
+ * A signal for one request: aborted by `parent`, or after `ms` on the injected clock with "no answer within …".
+ * dispose() ends the timer.
+ */
+export function deadlineSignal(
+  clock: Clock,
+  ms: number,
+  parent: AbortSignal,
+): { signal: AbortSignal; dispose: () => void } {
+  const timer = new AbortController();
+  const signal = AbortSignal.any([parent, timer.signal]);
+  clock.sleep(Math.max(0, ms), signal).then(
+    () => timer.abort(new RenewTimeout(`no answer within ${roughly(ms)}`)),
+    () => {},
+  );
+  return { signal, dispose: () => timer.abort() };
+}
+
+/**
+ * A duration for a message: whole seconds (sub-second precision is noise), or ms below a second; never negative,
+ * whatever the clocks did (a stall or a suspend can put "now" past a deadline).
+ */
+export function roughly(ms: number): string {
+  const clamped = Number.isFinite(ms) ? Math.max(0, ms) : 0;
+  return formatDuration(clamped >= 1000 ? Math.round(clamped / 1000) * 1000 : Math.round(clamped));
 }
 
 export function describe(err: unknown): string {

@@ -5,37 +5,33 @@
 // Everything outside (lock protocol, clock, child processes, signals, environment, stderr) is injected:
 // this module never exits, never reads process.env or argv, and is unit-tested with fakes.
 
-import { CancelledError, CmlockError, ExitCode, UsageError } from '../errors.ts';
+import { CancelledError, CmlockError, ExitCode } from '../errors.ts';
 import type {
   AcquireOptions,
   AcquireResult,
   Clock,
   LockContext,
-  LockView,
   ReleaseOptions,
   ReleaseResult,
-  RenewOptions,
-} from '../lock/api.ts';
+  RenewedLock,
+  RenewFromOptions,
+} from '../lock/types.ts';
 import type { OwnerReference } from '../lock/store.ts';
+import type { LocalTimes } from '../lock/time-jumps.ts';
 import { exitCodeOf, signalNumber, startFailure, type RunningChild, type StartChild } from './child.ts';
-import { describe, keepLease, type LostLock } from './lease.ts';
+import { describe } from './lease.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { printable, quote } from '../lock/text.ts';
-import { defaultRunTimings, validateRunTimings } from '../lock/timing.ts';
+import { defaultRunTimings } from './timing.ts';
+import { forwardedSignals, jobSignals, type ForwardedSignal, type JobSignal, type SignalSource } from './signals.ts';
+import { supervise, type Lost, type Supervision } from './supervise.ts';
 
-export type ForwardedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
-export const forwardedSignals: readonly ForwardedSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-/** Where cmlock's own signals come from; src/main.ts passes `process.on` / `process.off`. */
-export interface SignalSource {
-  on(signal: ForwardedSignal, handler: () => void): void;
-  off(signal: ForwardedSignal, handler: () => void): void;
-}
+export { forwardedSignals, type ForwardedSignal, type SignalSource } from './signals.ts';
 
 /** The lock protocol (src/lock/protocol.ts), injectable for tests. */
 export interface LockFunctions {
   acquire(ctx: LockContext, opts: AcquireOptions): Promise<AcquireResult>;
-  renew(ctx: LockContext, opts: RenewOptions): Promise<LockView>;
+  renewFrom(ctx: LockContext, opts: RenewFromOptions): Promise<RenewedLock>;
   release(ctx: LockContext, opts: ReleaseOptions): Promise<ReleaseResult>;
 }
 
@@ -49,6 +45,10 @@ export interface RunDeps {
   /** The environment CMD inherits (plus CMLOCK_*). */
   env: Readonly<Record<string, string | undefined>>;
   signals: SignalSource;
+  /** Stops this process (SIGSTOP to itself): Ctrl-Z, after CMD's group has been stopped. */
+  stopSelf(): void;
+  /** Wall and boot clocks, to notice a suspend or a stall (lock/time-jumps.ts). */
+  times: LocalTimes;
   stderr: { write(text: string): void };
 }
 
@@ -62,20 +62,20 @@ export interface RunOptions {
   reason: string;
   labels: Record<string, string>;
   owner?: OwnerReference;
-  /** CMD and its arguments, passed exactly (no shell). */
-  command: readonly string[];
+  /** CMD and its arguments, passed exactly (no shell); checked by the command line (src/cli/commands/run.ts). */
+  command: readonly [string, ...string[]];
 }
 
 type Phase = 'acquiring' | 'starting' | 'running' | 'releasing';
 
 /**
- * Runs CMD under the lock and returns the exit code for cmlock. Throws CmlockError before CMD starts (usage,
- * held at --timeout, API errors) and CancelledError when interrupted while waiting.
+ * Runs CMD under the lock and returns the exit code for cmlock. Throws CmlockError before CMD starts (held at
+ * --timeout, API errors) and CancelledError when interrupted while waiting. Its options were validated by the
+ * command line (the timings with brokenTimingRule).
  */
 export async function runLocked(deps: RunDeps, options: RunOptions): Promise<number> {
-  const [file, ...args] = checkCommand(options.command);
+  const [file, ...args] = options.command;
   const timings = defaultRunTimings(options.ttlMs, options.killAfterMs);
-  validateRunTimings(timings);
   const { clock, ctx, lock } = deps;
   const name = options.name;
   const say = (line: string): void => deps.stderr.write(`${line}\n`);
@@ -102,7 +102,19 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
         break;
     }
   };
-  const handlers = forwardedSignals.map((signal) => [signal, () => onSignal(signal)] as const);
+  // Job control in every phase: while CMD runs, supervise() stops it with cmlock and verifies the lock on
+  // SIGCONT; while CMD is being started, the stop waits until it can include CMD; otherwise cmlock just stops.
+  let supervision: Supervision | undefined;
+  let pendingJobStop = false;
+  const onJobSignal = (signal: JobSignal): void => {
+    if (phase === 'running' && supervision !== undefined) supervision.signal(signal);
+    else if (phase === 'starting') pendingJobStop ||= signal !== 'SIGCONT';
+    else if (signal !== 'SIGCONT') deps.stopSelf();
+  };
+  const handlers = [
+    ...forwardedSignals.map((signal) => [signal, () => onSignal(signal)] as const),
+    ...jobSignals.map((signal) => [signal, () => onJobSignal(signal)] as const),
+  ];
   for (const [signal, handler] of handlers) deps.signals.on(signal, handler);
 
   const cancelled = (signal: ForwardedSignal): CancelledError =>
@@ -160,51 +172,62 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
       throw cancelled(interruptedBy);
     }
 
-    const keeper = keepLease({
-      renew: (c, o) => lock.renew(c, o),
-      ctx,
-      clock,
-      name,
-      timings,
-      leaseStartMono: acquired.leaseStartMono,
-    });
     try {
       child = await deps.spawn(file, args, childEnv(deps.env, options, ctx, acquired), {
         killAfterMs: timings.killAfterMs,
       });
     } catch (err) {
-      await keeper.stop();
       const failure = startFailure(err);
       say(`error: ${displayArg(file)}: ${failure.why}`);
       phase = 'releasing';
-      await release(keeper.leaseStart(), false);
+      await release(acquired.leaseStartMono, false);
       return failure.exitCode;
     }
-    phase = 'running';
     if (interruptedBy) child.signalGroup(interruptedBy);
 
     const running = child;
-    const outcome = await Promise.race([
-      running.exited.then((exit) => ({ kind: 'exited', exit }) as const),
-      keeper.lost.then((lost) => ({ kind: 'lost', lost }) as const),
-    ]);
+    let last = acquired.stored;
+    phase = 'running';
+    supervision = supervise(
+      {
+        clock,
+        // One PUT from the object our last write left; a read only after a 409 or a lost answer.
+        renew: async (signal) => {
+          last = (await lock.renewFrom(ctx, { from: last, ttlMs: timings.leaseMs, signal })).stored;
+        },
+        name,
+        timings,
+        child: running,
+        command: displayArg(file),
+        stopSelf: deps.stopSelf,
+        times: deps.times,
+        say,
+      },
+      acquired.leaseStartMono,
+    );
+    if (pendingJobStop) supervision.signal('SIGTSTP');
+    const outcome = await supervision.outcome;
     if (outcome.kind === 'exited') {
       await running.disown();
-      await keeper.stop();
+      await supervision.stop();
       phase = 'releasing';
-      await release(keeper.leaseStart(), false);
+      await release(supervision.leaseStart(), false);
       return exitCodeOf(outcome.exit);
     }
 
-    await stopChild(running, outcome.lost, timings.killAfterMs, clock);
+    const lost = outcome.lost;
+    await stopChild(running, lost, timings.killAfterMs, clock);
     await running.disown();
-    say(`error: lost lock "${name}": ${printable(outcome.lost.why)}; stopped ${displayArg(file)}`);
-    await keeper.stop();
+    await supervision.stop();
+    const stopped = lost.killedWhileStopped
+      ? `killed ${displayArg(file)} while it was stopped, without a grace period: its lease had lapsed, so it may do no more work`
+      : `stopped ${displayArg(file)}`;
+    say(`error: lost lock "${name}": ${printable(lost.why)}; ${stopped}`);
     phase = 'releasing';
     // Renewals failed, but the lock may still be ours on the server (a renewal applied whose answer was lost):
     // CMD is dead, so giving it back early is safe. Someone else's lock is left alone.
     // Bounded tightly: the API server is probably unreachable, and exit 6 should not wait on it.
-    if (outcome.lost.kind === 'deadline') await release(keeper.leaseStart(), true, 2_000);
+    if (lost.kind === 'deadline') await release(supervision.leaseStart(), true, 2_000);
     return ExitCode.lost;
   } finally {
     await child?.disown();
@@ -213,23 +236,27 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
 }
 
 /**
- * SIGTERM to the group now, SIGKILL at `lost.killBy` (or killAfter from now, whichever is sooner) unless the
- * group is empty by then; then wait for the leader.
+ * SIGTERM to the group now (unless the watchdog already sent it, or CMD was killed while stopped), SIGKILL at
+ * `lost.killBy` (or killAfter from now, whichever is sooner) unless the group is empty by then; then wait for the
+ * leader. The watchdog is told the kill time first, so that it comes even should cmlock die meanwhile.
  */
-async function stopChild(child: RunningChild, lost: LostLock, killAfterMs: number, clock: Clock): Promise<void> {
-  child.signalGroup('SIGTERM');
+async function stopChild(child: RunningChild, lost: Lost, killAfterMs: number, clock: Clock): Promise<void> {
   const killAt = Math.min(lost.killBy, clock.now() + killAfterMs);
   const timers = new AbortController();
   try {
-    const graceOver = clock.sleep(Math.max(0, killAt - clock.now()), timers.signal).then(() => 'time' as const);
-    const first = await Promise.race([child.exited.then(() => 'exited' as const), graceOver]);
-    if (first === 'exited') {
-      // The leader is gone; members of its group (CMD's children) may not be: look now and then until killAt.
-      for (;;) {
-        if (!child.signalGroup(0)) return;
-        const left = killAt - clock.now();
-        if (left <= 0) break;
-        await clock.sleep(Math.min(100, left), timers.signal);
+    if (!lost.killedWhileStopped) {
+      await child.guard.killAfter(killAt - clock.now());
+      if (!lost.watchdogActing) child.signalGroup('SIGTERM');
+      const graceOver = clock.sleep(Math.max(0, killAt - clock.now()), timers.signal).then(() => 'time' as const);
+      const first = await Promise.race([child.exited.then(() => 'exited' as const), graceOver]);
+      if (first === 'exited') {
+        // The leader is gone; members of its group (CMD's children) may not be: look now and then until killAt.
+        for (;;) {
+          if (!child.signalGroup(0)) return;
+          const left = killAt - clock.now();
+          if (left <= 0) break;
+          await clock.sleep(Math.min(100, left), timers.signal);
+        }
       }
     }
     child.signalGroup('SIGKILL');
@@ -237,17 +264,6 @@ async function stopChild(child: RunningChild, lost: LostLock, killAfterMs: numbe
   } finally {
     timers.abort();
   }
-}
-
-function checkCommand(command: readonly string[]): [string, ...string[]] {
-  const [file, ...args] = command;
-  if (file === undefined || file === '') {
-    throw new UsageError('run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]');
-  }
-  if (command.some((arg) => arg.includes('\0'))) {
-    throw new UsageError('the command and its arguments must not contain NUL characters');
-  }
-  return [file, ...args];
 }
 
 function childEnv(

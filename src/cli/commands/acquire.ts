@@ -3,11 +3,11 @@
 import { acquire } from '../../lock/protocol.ts';
 import { acquiredMessage } from '../../output/messages.ts';
 import { renderLock, type ObjectFormat } from '../../output/lock.ts';
-import { defineCommand, singleName } from '../command.ts';
+import { defineCommand, identityFlag, lockOutputFlag, singleName } from '../command.ts';
 import { LOCK_OUTPUT, OPTIONS, withOverrides } from '../options.ts';
-import { connect, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../session.ts';
+import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../connection.ts';
 import { statusReporter } from '../status.ts';
-import { duration, identity as validIdentity, labels, outputFormat } from '../validate.ts';
+import { duration, labels } from '../validate.ts';
 
 export interface AcquireCommandOptions {
   name: string;
@@ -65,15 +65,15 @@ export const acquireCommand = defineCommand<AcquireCommandOptions>({
       owner: parseOwner(args.string(OPTIONS.owner), global.namespace),
       labels: labels(args.list(OPTIONS.labels)),
     };
-    const identity = args.string(OPTIONS.identity);
-    if (identity !== undefined) options.identity = validIdentity(identity, '--identity');
-    const output = outputFormat(args.string(OPTIONS.output), ['json', 'yaml', 'name'] as const);
+    const identity = identityFlag(args);
+    if (identity !== undefined) options.identity = identity;
+    const output = lockOutputFlag(args);
     if (output !== undefined) options.output = output;
     return options;
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const holder = await resolveHolder(rt, conn, o.identity, true);
     // Before anything is created: an --owner that does not exist is an error, not a lock without owner.
     const owner = await resolveOwner(rt, conn, o.owner);

@@ -7,7 +7,7 @@ import type { Command, GlobalOptions, Invocation } from '../command.ts';
 import { defineCommand, noRest } from '../command.ts';
 import { complete, completionScript, renderCompletion, SHELLS, type CompletionLookup } from '../completion.ts';
 import type { Runtime } from '../runtime.ts';
-import { connect } from '../session.ts';
+import { openConnection } from '../connection.ts';
 
 export interface CompletionCommandOptions {
   shell: (typeof SHELLS)[number];
@@ -62,7 +62,7 @@ const LOOKUP_TIMEOUT_MS = 3000;
 function clusterLookup(rt: Runtime): CompletionLookup {
   const open = (target: { kubeconfig?: string; context?: string; namespace?: string }) => {
     const g: GlobalOptions = { ...target, requestTimeoutMs: LOOKUP_TIMEOUT_MS, verbosity: 0 };
-    return connect(rt, g, { quiet: true });
+    return openConnection(rt, g, { quiet: true });
   };
   // One deadline for the whole lookup, retries included (the client retries reads that fail).
   const deadline = () => AbortSignal.any([rt.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]);
@@ -70,7 +70,7 @@ function clusterLookup(rt: Runtime): CompletionLookup {
     async lockNames(target) {
       try {
         const conn = await open(target);
-        const { value } = await conn.session.store().list({}, deadline());
+        const { value } = await conn.session.store().list({}, { signal: deadline() });
         return value.map((l) => l.name).sort();
       } catch {
         return [];

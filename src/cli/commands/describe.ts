@@ -3,10 +3,9 @@
 import { describe } from '../../lock/protocol.ts';
 import { renderDescribe } from '../../output/describe.ts';
 import { renderLock, type ObjectFormat } from '../../output/lock.ts';
-import { defineCommand, singleName } from '../command.ts';
+import { defineCommand, lockOutputFlag, singleName } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { connect, observer } from '../session.ts';
-import { outputFormat } from '../validate.ts';
+import { openConnection, observer } from '../connection.ts';
 
 export interface DescribeCommandOptions {
   name: string;
@@ -37,13 +36,13 @@ export const describeCommand = defineCommand<DescribeCommandOptions>({
 
   parse(args) {
     const options: DescribeCommandOptions = { name: singleName('describe', args) };
-    const output = outputFormat(args.string(OPTIONS.output), ['json', 'yaml', 'name'] as const);
+    const output = lockOutputFlag(args);
     if (output !== undefined) options.output = output;
     return options;
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const lock = await describe(conn.lockContext(observer(rt, conn)), o.name, rt.signal);
     rt.stdout.write(o.output === undefined ? renderDescribe(lock, conn.serverNow()) : renderLock(lock, o.output));
     return 0;

@@ -9,7 +9,7 @@ import { LockWatchPrinter } from '../../output/watch.ts';
 import type { Runtime } from '../runtime.ts';
 import { defineCommand, noRest } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { connect, observer, type Connection } from '../session.ts';
+import { openConnection, observer, type Connection } from '../connection.ts';
 import { outputFormat } from '../validate.ts';
 
 const FORMATS = ['wide', 'json', 'yaml', 'name'] as const;
@@ -53,9 +53,7 @@ export const lsCommand = defineCommand<LsCommandOptions>({
       describe: 'Output format: wide, json, yaml or name (default: a table).',
     }),
     OPTIONS.noHeaders,
-    withOverrides(OPTIONS.watch, {
-      describe: 'After listing, print each change as it happens, until interrupted (Ctrl-C).',
-    }),
+    OPTIONS.watch,
   ],
 
   parse(args) {
@@ -78,7 +76,7 @@ export const lsCommand = defineCommand<LsCommandOptions>({
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global, { allNamespaces: o.allNamespaces });
+    const conn = await openConnection(rt, global, { allNamespaces: o.allNamespaces });
     if (o.watch) return watch(rt, conn, o);
     const locks = await list(conn.lockContext(observer(rt, conn)), {
       labelSelector: o.selector,

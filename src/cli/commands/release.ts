@@ -2,10 +2,9 @@
 
 import { release } from '../../lock/protocol.ts';
 import { forcedWarning } from '../../output/messages.ts';
-import { defineCommand, singleName } from '../command.ts';
+import { defineCommand, identityFlag, singleName } from '../command.ts';
 import { OPTIONS } from '../options.ts';
-import { connect, resolveHolder } from '../session.ts';
-import { identity as validIdentity } from '../validate.ts';
+import { openConnection, resolveHolder } from '../connection.ts';
 
 export interface ReleaseCommandOptions {
   name: string;
@@ -39,13 +38,13 @@ export const releaseCommand = defineCommand<ReleaseCommandOptions>({
       force: args.flag(OPTIONS.force),
       ignoreNotFound: args.flag(OPTIONS.ignoreNotFound),
     };
-    const identity = args.string(OPTIONS.identity);
-    if (identity !== undefined) options.identity = validIdentity(identity, '--identity');
+    const identity = identityFlag(args);
+    if (identity !== undefined) options.identity = identity;
     return options;
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     // A forced break is recorded: say who really did it (the authenticated user), not only the --identity text.
     const holder = await resolveHolder(rt, conn, o.identity, o.force);
     const result = await release(conn.lockContext(holder), {

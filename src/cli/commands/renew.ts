@@ -3,10 +3,10 @@
 import { renew } from '../../lock/protocol.ts';
 import { renderLock, type ObjectFormat } from '../../output/lock.ts';
 import { renewedMessage } from '../../output/messages.ts';
-import { defineCommand, singleName } from '../command.ts';
+import { defineCommand, identityFlag, lockOutputFlag, singleName } from '../command.ts';
 import { LOCK_OUTPUT, OPTIONS, withOverrides } from '../options.ts';
-import { connect, resolveHolder } from '../session.ts';
-import { duration, identity as validIdentity, outputFormat } from '../validate.ts';
+import { openConnection, resolveHolder } from '../connection.ts';
+import { duration } from '../validate.ts';
 
 export interface RenewCommandOptions {
   name: string;
@@ -34,15 +34,15 @@ export const renewCommand = defineCommand<RenewCommandOptions>({
     const options: RenewCommandOptions = { name: singleName('renew', args) };
     const ttl = args.string(OPTIONS.ttl);
     if (ttl !== undefined) options.ttlMs = duration('ttl', ttl, { min: 1000 });
-    const identity = args.string(OPTIONS.identity);
-    if (identity !== undefined) options.identity = validIdentity(identity, '--identity');
-    const output = outputFormat(args.string(OPTIONS.output), ['json', 'yaml', 'name'] as const);
+    const identity = identityFlag(args);
+    if (identity !== undefined) options.identity = identity;
+    const output = lockOutputFlag(args);
     if (output !== undefined) options.output = output;
     return options;
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const holder = await resolveHolder(rt, conn, o.identity, false);
     const lock = await renew(conn.lockContext(holder), { name: o.name, ttlMs: o.ttlMs, signal: rt.signal });
     rt.stdout.write(

@@ -2,19 +2,20 @@
 // signals, stopping it when the lock is lost) is src/run/run.ts; this file connects it to the cluster.
 
 import { UsageError } from '../../errors.ts';
-import { acquire, release, renew, runHolderIdentity } from '../../lock/protocol.ts';
-import { defaultRunTimings, validateRunTimings } from '../../lock/timing.ts';
+import { acquire, release, renewFrom } from '../../lock/protocol.ts';
+import { runHolderIdentity } from '../../run/identity.ts';
 import { runLocked } from '../../run/run.ts';
-import { defineCommand } from '../command.ts';
+import { brokenTimingRule, defaultRunTimings, type TimingRule } from '../../run/timing.ts';
+import { defineCommand, identityFlag } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { connect, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../session.ts';
+import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../connection.ts';
 import { statusReporter } from '../status.ts';
-import { duration, identity as validIdentity, labels, lockName } from '../validate.ts';
+import { duration, labels, lockName } from '../validate.ts';
 
 export interface RunCommandOptions {
   name: string;
   /** CMD and its arguments. */
-  command: string[];
+  command: [string, ...string[]];
   ttlMs: number;
   timeoutMs: number;
   killAfterMs: number;
@@ -26,6 +27,16 @@ export interface RunCommandOptions {
 
 const DEFAULT_TTL_MS = 60 * 1000;
 const DEFAULT_KILL_AFTER_MS = 10 * 1000;
+
+/** One exact message per timing rule (client-go's NewLeaderElector style), in the flags' words. */
+export const TIMING_MESSAGES: Readonly<Record<TimingRule, string>> = {
+  leaseNegative: '--ttl must not be negative',
+  killAfterNegative: '--kill-after must not be negative',
+  retryPeriodNotPositive: 'the renew period must be greater than zero',
+  renewDeadlineTooShort: 'the renew deadline must be greater than 1.2 times the renew period',
+  leaseTooShort:
+    '--ttl must be greater than the renew deadline plus --kill-after, so that CMD is stopped before the lock can expire',
+};
 
 export const runCommand = defineCommand<RunCommandOptions>({
   name: 'run',
@@ -87,14 +98,19 @@ export const runCommand = defineCommand<RunCommandOptions>({
     if (extra.length > 0) {
       throw new UsageError(`put the command after "--": kubectl cmlock run ${name} -- ${extra.join(' ')}`);
     }
-    if (args.rest.length === 0)
+    const [file, ...cmdArgs] = args.rest;
+    if (file === undefined)
       throw new UsageError('a command is required after "--": kubectl cmlock run NAME -- CMD [ARGS...]');
+    if (file === '') throw new UsageError('run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]');
+    if (args.rest.some((arg) => arg.includes('\0'))) {
+      throw new UsageError('the command and its arguments must not contain NUL characters');
+    }
     const ttl = args.string(OPTIONS.ttl);
     const timeout = args.string(OPTIONS.timeout);
     const killAfter = args.string(OPTIONS.killAfter);
     const options: RunCommandOptions = {
       name: lockName(name),
-      command: [...args.rest],
+      command: [file, ...cmdArgs],
       ttlMs: ttl === undefined ? DEFAULT_TTL_MS : duration('ttl', ttl, { min: 1000 }),
       timeoutMs: timeout === undefined ? -1 : duration('timeout', timeout, { negative: true }),
       killAfterMs: killAfter === undefined ? DEFAULT_KILL_AFTER_MS : duration('kill-after', killAfter),
@@ -103,14 +119,15 @@ export const runCommand = defineCommand<RunCommandOptions>({
       labels: labels(args.list(OPTIONS.labels)),
     };
     // CMD must be stopped before the lease can run out: --ttl > renew deadline + --kill-after.
-    validateRunTimings(defaultRunTimings(options.ttlMs, options.killAfterMs));
-    const identity = args.string(OPTIONS.identity);
-    if (identity !== undefined) options.identity = validIdentity(identity, '--identity');
+    const broken = brokenTimingRule(defaultRunTimings(options.ttlMs, options.killAfterMs));
+    if (broken !== undefined) throw new UsageError(TIMING_MESSAGES[broken]);
+    const identity = identityFlag(args);
+    if (identity !== undefined) options.identity = identity;
     return options;
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const base = await resolveHolder(rt, conn, o.identity, true);
     // Unique to this process: two runs by the same user on the same host must exclude each other.
     const holder = { ...base, identity: runHolderIdentity(base.identity, rt.pid, () => rt.clock.random()) };
@@ -122,12 +139,14 @@ export const runCommand = defineCommand<RunCommandOptions>({
     return runLocked(
       {
         // The status line goes once the wait is over, before CMD can print anything.
-        lock: { acquire: (c, a) => acquire(c, a).finally(() => status.stop()), renew, release },
+        lock: { acquire: (c, a) => acquire(c, a).finally(() => status.stop()), renewFrom, release },
         ctx,
         clock: rt.clock,
         spawn: rt.spawn,
         env: rt.env,
         signals: rt.signals,
+        stopSelf: () => rt.stopSelf(),
+        times: { wall: () => rt.wallNow(), boot: () => rt.bootNow?.() },
         stderr: rt.stderr,
       },
       {

@@ -3,7 +3,7 @@
 import { waitUntilFree } from '../../lock/wait.ts';
 import { defineCommand, singleName } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { connect, observer } from '../session.ts';
+import { openConnection, observer } from '../connection.ts';
 import { statusReporter } from '../status.ts';
 import { duration } from '../validate.ts';
 
@@ -47,7 +47,7 @@ export const waitCommand = defineCommand<WaitCommandOptions>({
   },
 
   async run(rt, global, o) {
-    const conn = await connect(rt, global);
+    const conn = await openConnection(rt, global);
     const status = statusReporter(rt, () => conn.serverNow());
     const ctx = conn.lockContext(observer(rt, conn), (s) => status.update(s));
     await waitUntilFree(ctx, { name: o.name, timeoutMs: o.timeoutMs, signal: rt.signal }).finally(() => status.stop());

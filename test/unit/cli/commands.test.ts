@@ -13,7 +13,7 @@ import {
   NotHolderError,
   UsageError,
 } from '../../../src/errors.ts';
-import type { LockView } from '../../../src/lock/api.ts';
+import type { LockView } from '../../../src/lock/types.ts';
 import { BOB, cmlock } from '../lock/fakes.ts';
 import { harness, run, type Harness } from './fakes.ts';
 
@@ -70,10 +70,15 @@ describe('acquire', () => {
     assert.equal(again.stdout.text, 'lock "db-migrate" already held by you; expiry extended to 08:30:00Z\n');
   });
 
-  it('held by someone else, --timeout 0: exit 3 at once, nothing on stdout', async () => {
+  it('held by someone else, --timeout 0: exit 3 at once, the flag that waits named, nothing on stdout', async () => {
     const h = harness(['acquire', 'db-migrate', '--timeout', '0']);
     h.store.seed(cmlock({ holder: BOB }));
-    expectError(await run(h), HeldError, ExitCode.held);
+    const result = await run(h);
+    expectError(result, HeldError, ExitCode.held);
+    assert.match(
+      String(result.error),
+      /^HeldError: lock "db-migrate" is held by bob@host2 .*; use --timeout to wait for it$/,
+    );
     assert.equal(h.stdout.text, '');
     assert.equal(h.stderr.text, '');
   });
@@ -236,7 +241,9 @@ describe('release, renew', () => {
   it("someone else's: exit 4; --force breaks it with a warning naming the holder", async () => {
     const h = harness(['release', 'db-migrate']);
     h.store.seed(cmlock({ holder: BOB, reason: 'deploy' }));
-    expectError(await run(h), NotHolderError, ExitCode.notHolder);
+    const refused = await run(h);
+    expectError(refused, NotHolderError, ExitCode.notHolder);
+    assert.match(String(refused.error), /, not by you \(alice@host1\); use --force to release it anyway$/);
     assert.ok(h.store.locks.has('db-migrate'));
     const f = next(h, ['release', 'db-migrate', '--force']);
     assert.deepEqual(await run(f), { code: 0 });
@@ -342,7 +349,23 @@ describe('wait', () => {
   it('--timeout reached: exit 3', async () => {
     const h = harness(['wait', 'db-migrate', '--timeout', '10s']);
     h.store.seed(cmlock({ holder: BOB }));
-    expectError(await run(h), HeldError, ExitCode.held);
+    const result = await run(h);
+    expectError(result, HeldError, ExitCode.held);
+    assert.match(
+      String(result.error),
+      /^LockHeldError: timed out after 10s waiting for lock "db-migrate" \(held by bob@host2 .*\)$/,
+    );
+  });
+
+  it('--timeout 0 on a held lock: exit 3, no flag to suggest (wait takes nothing)', async () => {
+    const h = harness(['wait', 'db-migrate', '--timeout', '0']);
+    h.store.seed(cmlock({ holder: BOB }));
+    const result = await run(h);
+    expectError(result, HeldError, ExitCode.held);
+    assert.match(
+      String(result.error),
+      /^LockHeldError: lock "db-migrate" is held by bob@host2 .*expires \S+ \(in 30m\)$/,
+    );
   });
 });
 

@@ -18,7 +18,7 @@ import {
   type WatchEvent,
 } from '../../../src/lock/store.ts';
 import type { StartChild } from '../../../src/run/child.ts';
-import { FakeClock, NAMESPACE, serverTimeAt } from '../lock/fakes.ts';
+import { FakeClock, NAMESPACE, serverTimeAt, START_MONO } from '../lock/fakes.ts';
 import { FakeSignals } from '../run/fakes.ts';
 
 export { NAMESPACE };
@@ -264,11 +264,12 @@ const exitsAtOnce: StartChild = async () => ({
   pid: 4343,
   exited: Promise.resolve({ code: 0, signal: null }),
   signalGroup: () => false,
+  guard: { arm: () => Promise.resolve(), killAfter: () => Promise.resolve(), hold: () => Promise.resolve() },
   disown: () => Promise.resolve(),
 });
 
 export function harness(argv: readonly string[], options: HarnessOptions = {}): Harness {
-  const clock = options.clock ?? new FakeClock();
+  const clock = options.clock ?? new FakeClock({ start: START_MONO });
   const store = options.store ?? new MemoryStore(clock);
   const stdout = capture();
   const stderr = capture(options.stderrTTY, options.stderrColumns);
@@ -296,6 +297,9 @@ export function harness(argv: readonly string[], options: HarnessOptions = {}): 
     clock,
     // The local wall clock is 10 minutes fast: nothing may print relative to it once the server has answered.
     wallNow: () => serverTimeAt(clock.now()) + 600_000,
+    stopSelf: () => {
+      throw new Error('the command stopped the test process (SIGSTOP to itself)');
+    },
     hostname: () => 'host1',
     username: () => 'alice',
     pid: 4242,

@@ -50,8 +50,14 @@ const cases: [argv: string[], message: RegExp][] = [
   ],
   [
     ['run', 'x', '--ttl', '10s', '--kill-after', '10s', '--', 'true'],
-    /^--ttl must be greater than the renew deadline plus --kill-after/,
+    /^--ttl must be greater than the renew deadline plus --kill-after, so that CMD is stopped before the lock can expire$/,
   ],
+  [['run', 'x', '--ttl', '6s', '--kill-after', '4s', '--', 'true'], /^--ttl must be greater than the renew deadline/],
+  // the command run runs: checked before anything is sent (the supervisor, src/run, takes it as given)
+  [['run', 'x'], /^a command is required after "--": kubectl cmlock run NAME -- CMD \[ARGS\.\.\.\]$/],
+  [['run', 'x', '--'], /^a command is required after "--": kubectl cmlock run NAME -- CMD \[ARGS\.\.\.\]$/],
+  [['run', 'x', '--', ''], /^run needs a command: kubectl cmlock run NAME -- CMD \[ARGS\.\.\.\]$/],
+  [['run', 'x', '--', 'echo', 'a\0b'], /^the command and its arguments must not contain NUL characters$/],
   // labels
   [['acquire', 'x', '-l', 'a=b=c'], /^invalid value "b=c" for label "a"/],
   [['acquire', 'x', '-l', 'novalue'], /^invalid label "novalue": use key=value/],

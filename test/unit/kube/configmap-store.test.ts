@@ -13,7 +13,8 @@ import { closedPort, configMap, FakeApiServer, sendJson, sendStatus, sessionFor,
 const DATE = 'Wed, 21 Oct 2015 07:28:00 GMT';
 const lockWrite = {
   name: 'db-migrate',
-  labels: { team: 'a' },
+  // As the protocol writes them (lock/names.ts lockLabels): the store adds nothing.
+  labels: { team: 'a', 'app.kubernetes.io/managed-by': 'kubectl-cmlock' },
   data: { holderIdentity: 'me' },
   ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'pod-uid' }],
 };
@@ -67,7 +68,7 @@ describe('ConfigMapStore over the wire', () => {
     assert.equal(server.requests[0]?.path, '/api/v1/namespaces/ns1/configmaps/x');
   });
 
-  test('create: POSTs the whole object with the managed-by label and non-blocking owner', async () => {
+  test('create: POSTs the whole object as given, with a non-blocking owner', async () => {
     reset((req, res) => {
       const body = JSON.parse(req.body) as { metadata: object };
       sendJson(res, 201, {
@@ -308,7 +309,7 @@ describe('ConfigMapStore over the wire', () => {
     reset(() => undefined);
     const { session } = sessionFor(server.url, {
       requestTimeoutMs: 150,
-      tuning: { retry: { maxAttempts: 2, baseMs: 1, capMs: 1 } },
+      tuning: { retry: { maxAttempts: 2, initialMs: 1, maxMs: 1 } },
     });
     const started = performance.now();
     await assert.rejects(session.store().get('x'), (err: unknown) => {
@@ -375,8 +376,8 @@ describe('ConfigMapStore over the wire', () => {
     const reason = new Error('interrupted');
     setTimeout(() => controller.abort(reason), 50);
     const started = performance.now();
-    await assert.rejects(session.store().get('x', controller.signal), (err) => err === reason);
-    await assert.rejects(session.store().create(lockWrite, controller.signal), (err) => err === reason);
+    await assert.rejects(session.store().get('x', { signal: controller.signal }), (err) => err === reason);
+    await assert.rejects(session.store().create(lockWrite, { signal: controller.signal }), (err) => err === reason);
     assert.ok(performance.now() - started < 1000);
   });
 
@@ -398,7 +399,7 @@ describe('ConfigMapStore over the wire', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('stop')), 100);
     const started = performance.now();
-    await assert.rejects(session.store().get('x', controller.signal), /stop/);
+    await assert.rejects(session.store().get('x', { signal: controller.signal }), /stop/);
     assert.ok(performance.now() - started < 1000, 'the 30s Retry-After wait was cut short by the signal');
   });
 

@@ -149,7 +149,7 @@ export function writeKubeconfig(dir: string, spec: KubeconfigSpec, file = 'confi
 }
 
 export const fastTuning: Partial<Tuning> = {
-  retry: { maxAttempts: 3, baseMs: 1, capMs: 2, maxWaitMs: 60_000 },
+  retry: { maxAttempts: 3, initialMs: 1, maxMs: 2, maxWaitMs: 60_000 },
   random: () => 0.5,
 };
 

@@ -3,18 +3,23 @@
 // test lets it. Nothing here sleeps for real or reads the wall clock.
 
 import assert from 'node:assert/strict';
-import type { AcquireOptions, Clock, Holder, LockContext } from '../../../src/lock/api.ts';
+import type { AcquireOptions, Holder, LockContext } from '../../../src/lock/types.ts';
+import { FakeClock } from '../fake-clock.ts';
 import { ServerClock } from '../../../src/lock/server-clock.ts';
+import type { LocalTimes } from '../../../src/lock/time-jumps.ts';
 import {
   AmbiguousWriteError,
   type LockEvent,
   type LockStore,
   type LockWrite,
+  type RequestOptions,
   type Result,
   type ServerTimeSample,
   type StoredLock,
   type WatchEvent,
 } from '../../../src/lock/store.ts';
+
+export { FakeClock };
 
 export const NAMESPACE = 'team-a';
 /** Local monotonic time when a test starts. */
@@ -29,108 +34,6 @@ export function serverTimeAt(mono: number): number {
 
 export const ALICE: Holder = { identity: 'alice@host1', user: 'alice', host: 'host1' };
 export const BOB: Holder = { identity: 'bob@host2', user: 'bob', host: 'host2' };
-
-// ---------------------------------------------------------------------------------------------------------------
-// Clock
-
-interface Timer {
-  at: number;
-  seq: number;
-  fire: () => void;
-}
-
-export class FakeClock implements Clock {
-  #now: number;
-  #seq = 0;
-  #timers: Timer[] = [];
-  #random: () => number;
-  /** Every sleep requested, in order (ms). */
-  readonly sleeps: number[] = [];
-
-  constructor(options: { start?: number; random?: number | (() => number) } = {}) {
-    this.#now = options.start ?? START_MONO;
-    const random = options.random ?? 0.5;
-    this.#random = typeof random === 'number' ? () => random : random;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  random(): number {
-    return this.#random();
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps.push(ms);
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => {
-        this.#timers = this.#timers.filter((t) => t !== timer);
-        reject(signal?.reason);
-      };
-      const timer: Timer = {
-        at: this.#now + Math.max(0, ms),
-        seq: this.#seq++,
-        fire: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#timers.push(timer);
-    });
-  }
-
-  /** Timers still pending. */
-  get pending(): number {
-    return this.#timers.length;
-  }
-
-  /**
-   * Lets `promise` run to completion: whenever nothing else can happen, time jumps to the next timer. Fails
-   * when the promise waits for something no timer will bring (a deadlock in the code or the script).
-   */
-  async run<T>(promise: Promise<T>, maxSteps = 10_000): Promise<T> {
-    let settled = false;
-    promise.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    for (let step = 0; step < maxSteps; step++) {
-      await settle();
-      if (settled) return promise;
-      const next = this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq).shift();
-      if (next === undefined) throw new Error('deadlock: the code waits for something no timer or script brings');
-      this.#now = Math.max(this.#now, next.at);
-      next.fire();
-    }
-    throw new Error(`still running after ${maxSteps} timers: a loop that never ends?`);
-  }
-
-  /** Moves time forward by `ms`, firing the timers due on the way. */
-  async advance(ms: number): Promise<void> {
-    const end = this.#now + ms;
-    for (;;) {
-      await settle();
-      const next = this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (next === undefined || next.at > end) break;
-      this.#timers.shift();
-      this.#now = next.at;
-      next.fire();
-    }
-    this.#now = end;
-    await settle();
-  }
-}
-
-/** Lets every pending promise callback run (setImmediate comes after the whole microtask queue). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Store
@@ -174,15 +77,34 @@ export class FakeStore implements LockStore {
   readonly clock: FakeClock;
   /** Every call made, in order. */
   readonly calls: Call[] = [];
+  /** The deadline each request (get, create, update, delete, list, events) carried, in order. */
+  readonly deadlines: (number | undefined)[] = [];
   readonly problems: string[] = [];
   /** The server's object as the last scripted read showed it or the last applied write left it. */
   last: StoredLock | undefined;
   #script: Step[] = [];
   #rv = 100;
   #uid = 0;
+  /** How far the server's clock has run ahead of ours: time our monotonic clock missed (a machine suspend). */
+  #suspended = 0;
 
   constructor(clock: FakeClock) {
     this.clock = clock;
+  }
+
+  /** The machine was suspended for `ms`: the server's clock (and the wall clock, see fakeTimes) moved on, ours did not. */
+  suspend(ms: number): void {
+    this.#suspended += ms;
+  }
+
+  /** The server's time now. */
+  serverNow(): number {
+    return serverTimeAt(this.clock.now()) + this.#suspended;
+  }
+
+  /** Wall and boot clocks that follow the server's (the test machine's) time, suspends included. */
+  times(): LocalTimes {
+    return { wall: () => this.serverNow(), boot: () => this.serverNow() - SERVER_START_MS };
   }
 
   script(...steps: Step[]): this {
@@ -202,7 +124,7 @@ export class FakeStore implements LockStore {
       namespace: NAMESPACE,
       uid: uid ?? `uid-${++this.#uid}`,
       resourceVersion: this.nextResourceVersion(),
-      creationTimestamp: new Date(serverTimeAt(this.clock.now())).toISOString().replace(/\.\d+Z$/, 'Z'),
+      creationTimestamp: new Date(this.serverNow()).toISOString().replace(/\.\d+Z$/, 'Z'),
       labels: { ...lock.labels },
       data: { ...lock.data },
       ownerReferences: lock.ownerReferences.map((ref) => ({ ...ref })),
@@ -213,7 +135,7 @@ export class FakeStore implements LockStore {
   /** A Date header sample taken now: the server's time truncated to the second, an instant round trip. */
   sample(): ServerTimeSample {
     const mono = this.clock.now();
-    return { serverDateMs: Math.floor(serverTimeAt(mono) / 1000) * 1000, sentAtMono: mono, receivedAtMono: mono };
+    return { serverDateMs: Math.floor(this.serverNow() / 1000) * 1000, sentAtMono: mono, receivedAtMono: mono };
   }
 
   /** Fails the test unless exactly the scripted calls were made. */
@@ -253,22 +175,35 @@ export class FakeStore implements LockStore {
     return step.noTime ? { value, ...listed } : { value, time: this.sample(), ...listed };
   }
 
-  get(name: string): Promise<Result<StoredLock | undefined>> {
+  get(name: string, request?: RequestOptions): Promise<Result<StoredLock | undefined>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'get', name });
   }
-  create(lock: LockWrite): Promise<Result<StoredLock>> {
+  create(lock: LockWrite, request?: RequestOptions): Promise<Result<StoredLock>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'create', lock });
   }
-  update(lock: LockWrite, resourceVersion: string): Promise<Result<StoredLock>> {
+  update(lock: LockWrite, resourceVersion: string, request?: RequestOptions): Promise<Result<StoredLock>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'update', lock, resourceVersion });
   }
-  delete(name: string, preconditions: { uid: string; resourceVersion: string }): Promise<Result<void>> {
+  delete(
+    name: string,
+    preconditions: { uid: string; resourceVersion: string },
+    request?: RequestOptions,
+  ): Promise<Result<void>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'delete', name, preconditions });
   }
-  list(options: { labelSelector?: string; allNamespaces?: boolean }): Promise<Result<StoredLock[]>> {
+  list(
+    options: { labelSelector?: string; allNamespaces?: boolean },
+    request?: RequestOptions,
+  ): Promise<Result<StoredLock[]>> {
+    this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'list', options });
   }
-  async events(lock: StoredLock): Promise<LockEvent[]> {
+  async events(lock: StoredLock, request?: RequestOptions): Promise<LockEvent[]> {
+    this.deadlines.push(request?.deadline);
     return (await this.#answer<LockEvent[]>({ method: 'events', lock })).value;
   }
   async recordEvent(
@@ -476,7 +411,10 @@ export interface Fixture {
 export function fixture(
   options: { holder?: Holder; knownServerClock?: boolean; random?: number | (() => number) } = {},
 ): Fixture {
-  const clock = new FakeClock(options.random === undefined ? {} : { random: options.random });
+  const clock = new FakeClock({
+    start: START_MONO,
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
   const store = new FakeStore(clock);
   const ctx: LockContext = { store, clock, holder: options.holder ?? ALICE };
   if (options.knownServerClock ?? true) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, CmlockError } from '../../../src/errors.ts';
 import { watchLocks, type LockChange } from '../../../src/lock/list-watch.ts';
-import { BACKOFF_MAX_MS } from '../../../src/lock/request.ts';
+import { PROTOCOL_BACKOFF } from '../../../src/lock/operation.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
 import { cmlock, expectCall, fixture, outcome, SERVER_START_MS, START_MONO, type Fixture } from './fakes.ts';
 
@@ -149,7 +149,7 @@ describe('watchLocks', () => {
       `growing: ${delays.join(', ')}`,
     );
     assert.ok((delays[0] ?? 0) >= 125, `first delay ${delays[0]}`);
-    assert.ok(delays.every((d) => d <= BACKOFF_MAX_MS));
+    assert.ok(delays.every((d) => d <= PROTOCOL_BACKOFF.maxMs));
   });
 
   test('an error that will not heal (403 on watch) ends the watch with that error', async () => {
@@ -162,10 +162,9 @@ describe('watchLocks', () => {
     assert.equal(f.clock.now(), START_MONO, 'at once, not at the stop timer');
   });
 
-  test('a list that keeps failing at the start fails the command (after the usual retries)', async () => {
+  test('a list that fails at the start (the store has spent its retries) fails the command', async () => {
     const f = fixture();
-    const refused = () => expectCall.fails('list', new RetryableError('connection refused'));
-    f.store.script(...Array.from({ length: 8 }, refused));
+    f.store.script(expectCall.fails('list', new RetryableError('connection refused')));
     const got = await watchFor(f, 600_000);
     f.store.verify();
     assert.ok(got.error instanceof RetryableError);
@@ -184,5 +183,26 @@ describe('watchLocks', () => {
     const got = await watchFor(f, 60_000);
     f.store.verify();
     assert.deepEqual(got.changes, ['ADDED a Held 80']);
+  });
+});
+
+describe('watchLocks after a machine suspend', () => {
+  test('the locks are listed again at once, and a lease that ran out while the machine slept is reported EXPIRED', async () => {
+    const f = fixture();
+    f.ctx.times = f.store.times();
+    const short = cmlock({ name: 'short', resourceVersion: '60', ttlSeconds: 600 }); // expires in 10 minutes
+    f.store.script(
+      expectCall.list([short], '70'),
+      expectCall.watchList([{ afterMs: 5_000 }, 'hang']),
+      expectCall.list([short], '71'),
+      expectCall.watchList(['hang']),
+    );
+    const stop = f.clock.sleep(5_000).then(() => f.store.suspend(3_600_000)); // the lid closed for an hour
+    const seen = await watchFor(f, 8_000);
+    await stop;
+    f.store.verify();
+    assert.deepEqual(seen.listed, ['short Held']);
+    assert.deepEqual(seen.changes, ['EXPIRED short Expired 60'], 'said at once, not ten minutes of waking time later');
+    assert.ok((seen.at[0] ?? Infinity) <= 5_000 + 2_000, `reported ${seen.at[0]} ms in`);
   });
 });

@@ -1,17 +1,11 @@
-// release, renew, describe, list and fencing, as tables of scripted store calls.
+// release, renew, renewFrom, describe, list and fencing, as tables of scripted store calls.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
-import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } from '../../../src/lock/api.ts';
-import {
-  acquire,
-  describe as describeLock,
-  list,
-  release,
-  renew,
-  runHolderIdentity,
-} from '../../../src/lock/protocol.ts';
+import { NotYourLockError } from '../../../src/lock/errors.ts';
+import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } from '../../../src/lock/types.ts';
+import { acquire, describe as describeLock, list, release, renew, renewFrom } from '../../../src/lock/protocol.ts';
 import { compareFences } from '../../../src/lock/record.ts';
 import { ServerClock } from '../../../src/lock/server-clock.ts';
 import { AlreadyExistsError, AmbiguousWriteError, ConflictError, StoreNotFoundError } from '../../../src/lock/store.ts';
@@ -28,6 +22,7 @@ import {
   NAMESPACE,
   outcome,
   SERVER_START_MS,
+  START_MONO,
   type Step,
 } from './fakes.ts';
 
@@ -44,7 +39,7 @@ interface ReleaseCase {
   opts?: Partial<ReleaseOptions>;
   script: Step[];
   want: { forced: boolean; holder?: string } | { error: string | RegExp; exitCode: number };
-  check?: (store: FakeStore, result?: ReleaseResult) => void;
+  check?: (store: FakeStore, result?: ReleaseResult, error?: Error) => void;
 }
 
 const releaseCases: ReleaseCase[] = [
@@ -59,11 +54,15 @@ const releaseCases: ReleaseCase[] = [
     },
   },
   {
-    name: 'by someone else: NotHolderError naming the holder and --force; no delete',
+    name: 'by someone else: NotYourLockError naming the holder (the command adds --force); no delete',
     script: [expectCall.get(bobs())],
-    want: {
-      error: `lock "db-migrate" is held by ${BOB_TEXT}, not by you (alice@host1); use --force to release it anyway`,
-      exitCode: 4,
+    want: { error: `lock "db-migrate" is held by ${BOB_TEXT}, not by you (alice@host1)`, exitCode: 4 },
+    check: (_store, _result, error) => {
+      assert.ok(error instanceof NotYourLockError);
+      assert.equal(error.operation, 'release');
+      assert.equal(error.changedHands, false);
+      assert.equal(error.holder.holder, 'bob@host2');
+      assert.equal(error.identity, 'alice@host1');
     },
   },
   {
@@ -187,7 +186,7 @@ describe('release', () => {
         assert.equal(got.value.forced, c.want.forced);
         assert.equal(got.value.released?.holder, c.want.holder);
       }
-      c.check?.(store, got.value);
+      c.check?.(store, got.value, got.error);
     });
   }
 });
@@ -284,9 +283,79 @@ describe('renew', () => {
   }
 });
 
+describe("renewFrom: the last object written, updated directly (run's renewals)", () => {
+  test('no read: one update carrying the resourceVersion of the object given; returns the one to renew from next', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(expectCall.update(), expectCall.update());
+    const first = await clock.run(renewFrom(ctx, { from: mine({ ttlSeconds: 30 }) }));
+    await clock.advance(10_000);
+    const second = await clock.run(renewFrom(ctx, { from: first.stored, ttlMs: 60_000 }));
+    store.verify();
+    assert.deepEqual(store.methods(), ['update', 'update']);
+    assert.deepEqual(
+      store.callsOf('update').map((c) => c.resourceVersion),
+      ['70', first.stored.resourceVersion],
+    );
+    assert.equal(first.lock.fence, '70');
+    assert.equal(second.lock.fence, '70', 'the fence of the acquisition, not of a renewal');
+    assert.equal(second.stored.data.leaseDurationSeconds, '60');
+    assert.equal(second.lock.renewTime, '2026-11-26T06:30:10.000Z');
+  });
+
+  test('409 (a renewal of ours applied but its answer lost, or a label edit): read, then update again', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(
+      expectCall.update(new ConflictError('db-migrate')),
+      expectCall.get(mine({ resourceVersion: '75', fence: '70' })),
+      expectCall.update(),
+    );
+    const got = await clock.run(renewFrom(ctx, { from: mine() }));
+    store.verify();
+    assert.deepEqual(
+      store.callsOf('update').map((c) => c.resourceVersion),
+      ['70', '75'],
+    );
+    assert.equal(got.lock.fence, '70');
+  });
+
+  test('409, and the read shows a takeover: NotYourLockError (run loses the lock)', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(
+      expectCall.update(new ConflictError('db-migrate')),
+      expectCall.get(cmlock({ holder: CAROL, resourceVersion: '90' })),
+    );
+    const got = await outcome(clock, renewFrom(ctx, { from: mine() }));
+    store.verify();
+    assert.ok(got.error instanceof NotYourLockError);
+    assert.equal(got.error.operation, 'renew');
+  });
+
+  test('gone (404 on the update, and the read confirms it): LockMissingError', async () => {
+    const { clock, store, ctx } = fixture();
+    store.script(expectCall.update(new StoreNotFoundError('db-migrate')), expectCall.get(undefined));
+    const got = await outcome(clock, renewFrom(ctx, { from: mine() }));
+    store.verify();
+    assert.ok(got.error instanceof LockNotFoundError);
+    assert.equal(got.error.message, 'lock "db-migrate" not found in namespace "team-a"');
+  });
+
+  test('the answer lost, and the read-back carries our renewal: renewed, the object read is the next base', async () => {
+    const { clock, store, ctx } = fixture();
+    store.last = mine(); // what the server has: the fake applies the lost update to it
+    store.script(
+      expectCall.update('lost'),
+      expectCall.get((s) => s.last),
+    );
+    const got = await clock.run(renewFrom(ctx, { from: mine() }));
+    store.verify();
+    assert.equal(got.stored.resourceVersion, store.last?.resourceVersion);
+    assert.deepEqual(clock.sleeps, [187.5], 'one jittered pause before reading back');
+  });
+});
+
 describe('fencing tokens', () => {
   test('strictly increase across acquisition, takeover, renewal, release and re-creation', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock({ start: START_MONO });
     const store = new FakeStore(clock);
     const serverClock = new ServerClock(clock);
     serverClock.observe(store.sample());
@@ -378,19 +447,4 @@ describe('describe and list', () => {
     );
     assert.deepEqual(store.callsOf('list')[0]?.options, { labelSelector: 'team=payments', allNamespaces: true });
   });
-});
-
-test('runHolderIdentity: unique per run process', () => {
-  assert.equal(
-    runHolderIdentity('alice@host1', 4242, () => 0.5),
-    'alice@host1/run-4242-8000',
-  );
-  assert.equal(
-    runHolderIdentity('alice@host1', 7, () => 0),
-    'alice@host1/run-7-0000',
-  );
-  assert.equal(
-    runHolderIdentity('alice@host1', 7, () => 0.99999),
-    'alice@host1/run-7-ffff',
-  );
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatTime, printable, quote } from '../../../src/lock/text.ts';
+import { printable, quote } from '../../../src/lock/text.ts';
 
 test('printable escapes controls, DEL, C1 and bidi overrides', () => {
   assert.equal(printable('plain alice@host-1 ü'), 'plain alice@host-1 ü');
@@ -13,9 +13,4 @@ test('printable escapes controls, DEL, C1 and bidi overrides', () => {
 test('quote escapes quotes and backslashes too', () => {
   assert.equal(quote('db-migrate'), '"db-migrate"');
   assert.equal(quote('a"b\\c\n'), '"a\\"b\\\\c\\n"');
-});
-
-test('formatTime: RFC 3339 to the second', () => {
-  assert.equal(formatTime(Date.UTC(2026, 10, 26, 6, 30, 0, 999)), '2026-11-26T06:30:00Z');
-  assert.equal(formatTime(Number.NaN), '?');
 });

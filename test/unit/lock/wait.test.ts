@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, CmlockError, HeldError } from '../../../src/errors.ts';
-import { BACKOFF_MAX_MS } from '../../../src/lock/request.ts';
+import { PROTOCOL_BACKOFF } from '../../../src/lock/operation.ts';
 import { RetryableError, type StoredLock } from '../../../src/lock/store.ts';
 import { waitForChange, waitUntilFree } from '../../../src/lock/wait.ts';
 import { cmlock, expectCall, fixture, outcome, SERVER_START_MS, START_MONO, type Fixture } from './fakes.ts';
@@ -16,7 +16,10 @@ const renewedAt = (ms: number, resourceVersion: string) =>
 function wait(f: Fixture, seen: StoredLock, options: { deadline?: number; wakeOn?: (l: StoredLock) => boolean } = {}) {
   return outcome(
     f.clock,
-    waitForChange(f.ctx, 'db-migrate', seen, options.deadline, undefined, { wakeOn: options.wakeOn }),
+    waitForChange(f.ctx, 'db-migrate', seen, options.deadline, undefined, {
+      operation: 'wait',
+      wakeOn: options.wakeOn,
+    }),
   );
 }
 
@@ -78,7 +81,7 @@ describe('waitForChange', () => {
     sleeps.forEach((ms, i) => {
       const base = bases[i] ?? 0;
       assert.ok(ms >= base / 2 && ms < base, `pause ${i} = ${ms} not in [${base / 2}, ${base})`);
-      assert.ok(ms > 0 && ms <= BACKOFF_MAX_MS);
+      assert.ok(ms > 0 && ms <= PROTOCOL_BACKOFF.maxMs);
     });
     assert.notEqual(sleeps[6], sleeps[7], 'jittered');
   });
@@ -123,12 +126,11 @@ describe('waitForChange', () => {
     assert.equal(got.error, undefined);
   });
 
-  test('transport errors (watch or re-read) are ridden out with backoff', async () => {
+  test('transport errors (watch or re-read) are ridden out with backoff; a failed re-read is read again', async () => {
     const f = fixture({ random: 0 });
     f.store.script(
       expectCall.watch([{ afterMs: 1000 }, { error: new TypeError('fetch failed') }]),
       expectCall.fails('get', new RetryableError('connection refused')),
-      expectCall.watch([{ error: new RetryableError('connection reset') }]),
       expectCall.get(neverExpires()),
       expectCall.watch([{ type: 'DELETED', lock: neverExpires() }]),
     );
@@ -152,7 +154,10 @@ describe('waitForChange', () => {
     f.store.script(expectCall.watch(['hang']));
     const got = await outcome(
       f.clock,
-      waitForChange(f.ctx, 'db-migrate', held(), START_MONO + 2000, undefined, { startedMono: START_MONO - 1000 }),
+      waitForChange(f.ctx, 'db-migrate', held(), START_MONO + 2000, undefined, {
+        operation: 'wait',
+        startedMono: START_MONO - 1000,
+      }),
     );
     assert.ok(got.error instanceof HeldError);
     assert.match(got.error.message, /^timed out after 3s waiting for lock "db-migrate" \(held by bob@host2 /);
@@ -166,7 +171,10 @@ describe('waitForChange', () => {
     const started = 7200.0137;
     const got = await outcome(
       f.clock,
-      waitForChange(f.ctx, 'db-migrate', held(), started + 1000, undefined, { startedMono: started }),
+      waitForChange(f.ctx, 'db-migrate', held(), started + 1000, undefined, {
+        operation: 'wait',
+        startedMono: started,
+      }),
     );
     assert.ok(got.error instanceof HeldError);
     assert.match(got.error.message, /^timed out after 1s waiting for lock "db-migrate" /);
@@ -176,7 +184,9 @@ describe('waitForChange', () => {
     const f = fixture();
     const controller = new AbortController();
     f.store.script(expectCall.watch(['hang']));
-    const running = waitForChange(f.ctx, 'db-migrate', neverExpires(), undefined, controller.signal);
+    const running = waitForChange(f.ctx, 'db-migrate', neverExpires(), undefined, controller.signal, {
+      operation: 'wait',
+    });
     await f.clock.advance(500);
     controller.abort();
     const got = await outcome(f.clock, running);
@@ -246,5 +256,41 @@ describe('waitUntilFree', () => {
     f.store.verify();
     assert.equal(got.value?.status, 'Expired');
     assert.equal(f.clock.now(), START_MONO + 20_000 + 31_001);
+  });
+});
+
+describe('waitForChange after a machine suspend', () => {
+  test('the server’s clock is re-learnt and the lock re-read at once; its expiry is judged on the server’s time', async () => {
+    const f = fixture();
+    f.ctx.times = f.store.times();
+    const seen = held({ renewMs: SERVER_START_MS - 10_000 }); // expires 20 s from now, on the server's clock
+    f.store.script(expectCall.watch(['hang']), expectCall.get(seen));
+    const statuses: number[] = [];
+    f.ctx.progress = (status) => statuses.push(status.waitedMs);
+    const waiting = wait(f, seen);
+    await f.clock.advance(5_000);
+    f.store.suspend(3_600_000); // the lid closed for an hour: the lease ran out meanwhile
+    const got = await waiting;
+    f.store.verify();
+    assert.equal(got.value?.resourceVersion, '50', 'woken as expired');
+    // Long before the 21 s the expiry timer would have taken (the fake clock may step to its next timer, the 1 s
+    // status tick, while the re-read's promise chain settles).
+    assert.ok(f.clock.now() - START_MONO <= 5_000 + 2_000, `woke ${f.clock.now() - START_MONO} ms in, not at 21 s`);
+    assert.deepEqual(f.store.methods(), ['watch', 'get'], 'the watch was ended and the lock read again');
+    assert.ok(
+      statuses.every((ms) => ms >= 0),
+      'no negative waits',
+    );
+  });
+
+  test('a stall alone (the process did not run, the machine did) re-reads nothing: timers fire late but right', async () => {
+    const f = fixture();
+    f.ctx.times = f.store.times();
+    const seen = held({ renewMs: SERVER_START_MS - 10_000 });
+    f.store.script(expectCall.watch(['hang']));
+    const got = await wait(f, seen);
+    f.store.verify();
+    assert.deepEqual(f.store.methods(), ['watch']);
+    assert.equal(got.value?.resourceVersion, '50');
   });
 });

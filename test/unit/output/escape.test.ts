@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeRawUnicode, escapeText, hasUnsafe } from '../../../src/output/escape.ts';
+import { printable } from '../../../src/lock/text.ts';
+import { escapeRawUnicode, hasUnsafe } from '../../../src/output/escape.ts';
 
-describe('escapeText', () => {
+describe('printable', () => {
   const cases: [string, string][] = [
     ['alice@laptop', 'alice@laptop'],
     ['\u001b[2J', '\\x1b[2J'],
@@ -17,7 +18,7 @@ describe('escapeText', () => {
     ['日本語 ü', '日本語 ü'],
   ];
   for (const [input, expected] of cases) {
-    it(JSON.stringify(input), () => assert.equal(escapeText(input), expected));
+    it(JSON.stringify(input), () => assert.equal(printable(input), expected));
   }
 
   it('hasUnsafe tells whether escaping changes anything', () => {

@@ -1,6 +1,6 @@
 // Lock views for the renderer tests. The server's clock reads NOW.
 
-import type { DescribedLock, LockView } from '../../../src/lock/api.ts';
+import type { DescribedLock, LockView } from '../../../src/lock/types.ts';
 
 /** 2026-11-26T06:35:00Z */
 export const NOW = Date.UTC(2026, 10, 26, 6, 35, 0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import type { LockView } from '../../../src/lock/api.ts';
+import type { LockView } from '../../../src/lock/types.ts';
 import { renderLock, renderLockList, renderLockTable, toLockObject } from '../../../src/output/lock.ts';
 import { described, HOSTILE_CLEAR, HOSTILE_ROW, NOW, view } from './fixtures.ts';
 

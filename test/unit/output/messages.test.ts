@@ -7,26 +7,23 @@ describe('one-line messages', () => {
   it('acquired, already held, took over', () => {
     const lock = view();
     assert.equal(
-      acquiredMessage({ lock, outcome: 'acquired', leaseStartMono: 0 }, NOW),
+      acquiredMessage({ lock, outcome: 'acquired' }, NOW),
       'acquired lock "db-migrate" in namespace "default" (fence 1234, expires 07:00:00Z)',
     );
     assert.equal(
-      acquiredMessage({ lock, outcome: 'alreadyHeld', leaseStartMono: 0 }, NOW),
+      acquiredMessage({ lock, outcome: 'alreadyHeld' }, NOW),
       'lock "db-migrate" already held by you; expiry extended to 07:00:00Z',
     );
     assert.equal(
-      acquiredMessage({ lock, outcome: 'tookOver', previous: view({ holder: 'bob@h2' }), leaseStartMono: 0 }, NOW),
+      acquiredMessage({ lock, outcome: 'tookOver', previous: view({ holder: 'bob@h2' }) }, NOW),
       'took over expired lock "db-migrate" from bob@h2 (fence 1234, expires 07:00:00Z)',
     );
     assert.equal(
-      acquiredMessage({ lock: view({ expiresAt: '' }), outcome: 'acquired', leaseStartMono: 0 }, NOW),
+      acquiredMessage({ lock: view({ expiresAt: '' }), outcome: 'acquired' }, NOW),
       'acquired lock "db-migrate" in namespace "default" (fence 1234, never expires)',
     );
     assert.equal(
-      acquiredMessage(
-        { lock: view({ expiresAt: '2026-11-27T06:00:00Z' }), outcome: 'acquired', leaseStartMono: 0 },
-        NOW,
-      ),
+      acquiredMessage({ lock: view({ expiresAt: '2026-11-27T06:00:00Z' }), outcome: 'acquired' }, NOW),
       'acquired lock "db-migrate" in namespace "default" (fence 1234, expires 2026-11-27T06:00:00Z)',
     );
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Table from 'cli-table3';
-import { escapeText } from '../../../src/output/escape.ts';
+import { printable } from '../../../src/lock/text.ts';
 import { renderTable, type TableOptions } from '../../../src/output/table.ts';
 import { HOSTILE_ROW as HOSTILE } from './fixtures.ts';
 
@@ -90,7 +90,7 @@ function withCliTable3(
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
   });
-  for (const row of rows) table.push(row.map((cell) => escapeText(cell)));
+  for (const row of rows) table.push(row.map((cell) => printable(cell)));
   const indent = options.indent ?? '';
   return table
     .toString()
@@ -178,7 +178,7 @@ describe('renderTable prints what cli-table3 printed', () => {
       const next = random(seed);
       const columns = 1 + Math.floor(next() * 8);
       // Headers are the program's own words: never a newline or an escape.
-      const head = Array.from({ length: columns }, () => escapeText(randomCell(next)).replace(/^$/, 'h'));
+      const head = Array.from({ length: columns }, () => printable(randomCell(next)).replace(/^$/, 'h'));
       const rows = Array.from({ length: Math.floor(next() * 12) }, () =>
         Array.from({ length: columns }, () => randomCell(next)),
       );

@@ -1,39 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  formatAge,
-  formatClock,
-  formatExpires,
-  formatRelative,
-  formatTimestamp,
-  humanDuration,
-} from '../../../src/output/time.ts';
+import { formatAge, formatClock, formatExpires, formatRelative, formatTimestamp } from '../../../src/output/time.ts';
 import { NOW } from './fixtures.ts';
-
-const S = 1000;
-const M = 60 * S;
-const H = 60 * M;
-const D = 24 * H;
-
-describe('humanDuration (kubectl AGE)', () => {
-  const cases: [number, string][] = [
-    [0, '0s'],
-    [45 * S, '45s'],
-    [119 * S, '119s'],
-    [5 * M + 12 * S, '5m12s'],
-    [5 * M, '5m'],
-    [29 * M + 59 * S, '29m'],
-    [3 * H + 4 * M, '3h4m'],
-    [3 * H, '3h'],
-    [10 * H + 59 * M, '10h'],
-    [2 * D + 3 * H, '2d3h'],
-    [400 * D, '400d'],
-    [3 * 365 * D + 2 * D, '3y2d'],
-    [-500, '0s'],
-    [-5 * S, '<invalid>'],
-  ];
-  for (const [ms, text] of cases) it(`${ms} ms -> ${text}`, () => assert.equal(humanDuration(ms), text));
-});
 
 describe('relative times against the server clock', () => {
   it('EXPIRES: in, expired ago, never', () => {

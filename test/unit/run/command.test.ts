@@ -23,6 +23,7 @@ class ScriptedChild implements RunningChild {
     this.signals.push(signal);
     return true;
   }
+  readonly guard = { arm: () => Promise.resolve(), killAfter: () => Promise.resolve(), hold: () => Promise.resolve() };
   disown(): Promise<void> {
     return Promise.resolve();
   }

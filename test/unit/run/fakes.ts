@@ -1,100 +1,23 @@
 // Fakes for runLocked: a clock that only moves when the test says so, scripted lock functions, a scripted
 // child process and a signal source the test fires by hand.
 
+import { FakeClock, settle } from '../fake-clock.ts';
 import type {
   AcquireOptions,
   AcquireResult,
-  Clock,
   LockContext,
   LockView,
   ReleaseOptions,
   ReleaseResult,
-  RenewOptions,
-} from '../../../src/lock/api.ts';
-import type { LockStore } from '../../../src/lock/store.ts';
+  RenewedLock,
+  RenewFromOptions,
+} from '../../../src/lock/types.ts';
+import type { LockStore, StoredLock } from '../../../src/lock/store.ts';
 import type { ChildExit, RunningChild, StartChild, StartChildOptions } from '../../../src/run/child.ts';
-import type { ForwardedSignal, LockFunctions, RunDeps, RunOptions, SignalSource } from '../../../src/run/run.ts';
+import type { LockFunctions, RunDeps, RunOptions } from '../../../src/run/run.ts';
+import type { RunSignal, SignalSource } from '../../../src/run/signals.ts';
 
-/** Lets promise chains and I/O callbacks run (no time passes on the fake clock). */
-export async function settle(turns = 10): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-interface Timer {
-  at: number;
-  seq: number;
-  fire(): void;
-}
-
-export class FakeClock implements Clock {
-  #now = 1_000_000;
-  #seq = 0;
-  #timers: Timer[] = [];
-
-  now(): number {
-    return this.#now;
-  }
-
-  random(): number {
-    return 0.5;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = (): void => {
-        this.#timers = this.#timers.filter((t) => t !== timer);
-        reject(signal?.reason);
-      };
-      const timer: Timer = {
-        at: this.#now + Math.max(0, ms),
-        seq: this.#seq++,
-        fire: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#timers.push(timer);
-    });
-  }
-
-  get pendingTimers(): number {
-    return this.#timers.length;
-  }
-
-  /** Moves time to `target`, firing due timers in order and letting the code react after each one. */
-  async advanceTo(target: number): Promise<void> {
-    for (;;) {
-      await settle();
-      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.#now = Math.max(this.#now, due.at);
-      due.fire();
-    }
-    this.#now = Math.max(this.#now, target);
-    await settle();
-  }
-
-  advance(ms: number): Promise<void> {
-    return this.advanceTo(this.#now + ms);
-  }
-
-  /** Advances timer by timer until `done()` holds; fails after `limitMs` of fake time. */
-  async advanceUntil(done: () => boolean, limitMs: number): Promise<void> {
-    const limit = this.#now + limitMs;
-    await settle();
-    while (!done()) {
-      const next = this.#timers.map((t) => t.at).sort((a, b) => a - b)[0];
-      if (next === undefined || next > limit) throw new Error(`condition not reached within ${limitMs} ms`);
-      await this.advanceTo(next);
-    }
-  }
-}
+export { FakeClock, settle };
 
 export function lockView(overrides: Partial<LockView> = {}): LockView {
   return {
@@ -118,10 +41,23 @@ export function lockView(overrides: Partial<LockView> = {}): LockView {
   };
 }
 
+/** The object behind lockView(), as acquire and renewFrom hand it on. */
+export function storedLock(): StoredLock {
+  return {
+    name: 'db',
+    namespace: 'ops',
+    uid: 'uid-db',
+    resourceVersion: '17',
+    labels: {},
+    data: { holderIdentity: 'run-holder' },
+    ownerReferences: [],
+  };
+}
+
 export interface Call {
   op: 'acquire' | 'renew' | 'release';
   at: number;
-  opts: AcquireOptions | RenewOptions | ReleaseOptions;
+  opts: AcquireOptions | RenewFromOptions | ReleaseOptions;
 }
 
 type Script<O, R> = (opts: O, n: number) => Promise<R>;
@@ -138,12 +74,18 @@ export class FakeLock implements LockFunctions {
   readonly calls: Call[] = [];
   readonly clock: FakeClock;
   onAcquire: Script<AcquireOptions, AcquireResult>;
-  onRenew: Script<RenewOptions, LockView> = async () => lockView();
+  /** One renewal, from the object the last write left (renewFrom); what it resolves to is the lock as seen. */
+  onRenew: Script<RenewFromOptions, LockView> = async () => lockView();
   onRelease: Script<ReleaseOptions, ReleaseResult> = async () => ({ released: lockView(), forced: false });
 
   constructor(clock: FakeClock) {
     this.clock = clock;
-    this.onAcquire = async () => ({ lock: lockView(), outcome: 'acquired', leaseStartMono: clock.now() });
+    this.onAcquire = async () => ({
+      lock: lockView(),
+      stored: storedLock(),
+      outcome: 'acquired',
+      leaseStartMono: clock.now(),
+    });
   }
 
   of(op: Call['op']): Call[] {
@@ -155,9 +97,10 @@ export class FakeLock implements LockFunctions {
     return this.onAcquire(opts, this.of('acquire').length);
   }
 
-  renew(_ctx: LockContext, opts: RenewOptions): Promise<LockView> {
+  async renewFrom(_ctx: LockContext, opts: RenewFromOptions): Promise<RenewedLock> {
     this.calls.push({ op: 'renew', at: this.clock.now(), opts });
-    return this.onRenew(opts, this.of('renew').length);
+    const lock = await this.onRenew(opts, this.of('renew').length);
+    return { lock, stored: { ...opts.from, resourceVersion: String(Number(opts.from.resourceVersion) + 1) } };
   }
 
   release(_ctx: LockContext, opts: ReleaseOptions): Promise<ReleaseResult> {
@@ -169,6 +112,15 @@ export class FakeLock implements LockFunctions {
 export class FakeChild implements RunningChild {
   readonly pid = 4242;
   readonly received: { signal: NodeJS.Signals; at: number }[] = [];
+  /** What the watchdog was told, in order: `arm <ms>`, `kill <ms>`, `hold`. */
+  readonly watchdog: { word: string; ms?: number; at: number }[] = [];
+  readonly guard = {
+    arm: async (ms: number) => void this.watchdog.push({ word: 'arm', ms, at: this.#clock.now() }),
+    killAfter: async (ms: number) => void this.watchdog.push({ word: 'kill', ms, at: this.#clock.now() }),
+    hold: async () => void this.watchdog.push({ word: 'hold', at: this.#clock.now() }),
+  };
+  /** SIGSTOP received and no SIGCONT since. */
+  stopped = false;
   readonly exited: Promise<ChildExit>;
   /** Dies of SIGTERM (else ignores it, like a child busy cleaning up). */
   exitOnTerm = false;
@@ -195,10 +147,12 @@ export class FakeChild implements RunningChild {
     const exists = this.alive || this.stragglers > 0;
     if (signal === 0 || !exists) return exists;
     this.received.push({ signal, at: this.#clock.now() });
+    if (signal === 'SIGSTOP') this.stopped = true;
+    if (signal === 'SIGCONT') this.stopped = false;
     if (signal === 'SIGKILL') {
       this.stragglers = 0;
       this.exit({ code: null, signal: 'SIGKILL' });
-    } else if (signal === 'SIGTERM' && this.exitOnTerm) {
+    } else if (signal === 'SIGTERM' && this.exitOnTerm && !this.stopped) {
       this.exit({ code: null, signal: 'SIGTERM' });
     }
     return true;
@@ -211,19 +165,19 @@ export class FakeChild implements RunningChild {
 }
 
 export class FakeSignals implements SignalSource {
-  readonly handlers = new Map<ForwardedSignal, Set<() => void>>();
+  readonly handlers = new Map<RunSignal, Set<() => void>>();
 
-  on(signal: ForwardedSignal, handler: () => void): void {
+  on(signal: RunSignal, handler: () => void): void {
     const set = this.handlers.get(signal) ?? new Set();
     set.add(handler);
     this.handlers.set(signal, set);
   }
 
-  off(signal: ForwardedSignal, handler: () => void): void {
+  off(signal: RunSignal, handler: () => void): void {
     this.handlers.get(signal)?.delete(handler);
   }
 
-  emit(signal: ForwardedSignal): void {
+  emit(signal: RunSignal): void {
     for (const handler of this.handlers.get(signal) ?? []) handler();
   }
 
@@ -240,10 +194,32 @@ export interface Started {
   at: number;
 }
 
+/** Wall and boot clocks that follow the fake monotonic clock, until a test makes them jump (a suspend). */
+export class FakeTimes {
+  readonly #clock: FakeClock;
+  #ahead = 0;
+  constructor(clock: FakeClock) {
+    this.#clock = clock;
+  }
+  wall(): number {
+    return 1_800_000_000_000 + this.#clock.now() + this.#ahead;
+  }
+  boot(): number {
+    return this.#clock.now() + this.#ahead;
+  }
+  /** Time passes that the monotonic clock does not see, as in a machine suspend. */
+  suspend(ms: number): void {
+    this.#ahead += ms;
+  }
+}
+
 export interface Harness {
   clock: FakeClock;
   lock: FakeLock;
   signals: FakeSignals;
+  times: FakeTimes;
+  /** Fake-clock times at which cmlock stopped itself (SIGSTOP to its own pid). */
+  selfStops: number[];
   stderr: string[];
   started: Started[];
   children: FakeChild[];
@@ -253,12 +229,14 @@ export interface Harness {
 
 /** Deps with a fake child by default; pass `spawn` to use real processes or a failing start. */
 export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): Harness {
-  const clock = new FakeClock();
+  const clock = new FakeClock({ start: 1_000_000 });
   const lock = new FakeLock(clock);
   const signals = new FakeSignals();
   const stderr: string[] = [];
   const started: Started[] = [];
   const children: FakeChild[] = [];
+  const times = new FakeTimes(clock);
+  const selfStops: number[] = [];
   const fakeSpawn: StartChild = async (file, args, env, options) => {
     started.push({ file, args, env, options, at: clock.now() });
     const child = new FakeChild(clock);
@@ -282,12 +260,16 @@ export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): 
       : fakeSpawn,
     env: { PATH: process.env.PATH, HOME: '/home/alice', UNSET: undefined },
     signals,
+    stopSelf: () => void selfStops.push(clock.now()),
+    times,
     stderr: { write: (text) => stderr.push(text) },
   };
   return {
     clock,
     lock,
     signals,
+    times,
+    selfStops,
     stderr,
     started,
     children,

@@ -1,16 +1,15 @@
 // runLocked over fake lock functions, a fake clock and a scripted child: renew cadence, lost-lock handling,
 // signal forwarding, release. Timings used throughout are run's defaults (ttl 1m, kill-after 10s), which
-// src/lock/timing.ts turns into: renew every 20s, renew deadline 40s after the lease start (SIGTERM), SIGKILL by
+// src/run/timing.ts turns into: renew every 20s, renew deadline 40s after the lease start (SIGTERM), SIGKILL by
 // 50s, lease end 60s: 10s (a sixth of the lease) of headroom.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, CmlockError, HeldError, LockNotFoundError, NotHolderError } from '../../../src/errors.ts';
-import type { AcquireResult, RenewOptions } from '../../../src/lock/api.ts';
+import type { AcquireResult, RenewFromOptions } from '../../../src/lock/types.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
-import { KILL_AFTER_NEGATIVE, LEASE_TOO_SHORT, TTL_NEGATIVE } from '../../../src/lock/timing.ts';
 import { runLocked } from '../../../src/run/run.ts';
-import { FakeChild, hang, harness, lockView, settle, type Harness } from './fakes.ts';
+import { FakeChild, hang, harness, lockView, settle, storedLock, type Harness } from './fakes.ts';
 
 const L = 1_000_000; // the fake clock's start: the lease starts here unless a test says otherwise
 const TTL = 60_000;
@@ -79,7 +78,7 @@ describe('runLocked: normal life', () => {
     );
     assert.deepEqual(h.stderr, []);
     assert.equal(h.signals.installed, 0, 'signal handlers removed');
-    assert.equal(h.clock.pendingTimers, 0, 'no timer left behind');
+    assert.equal(h.clock.pending, 0, 'no timer left behind');
   });
 
   test('128+N when CMD dies of signal N', async () => {
@@ -99,9 +98,14 @@ describe('runLocked: normal life', () => {
   test('renews every third of the lease, measured from just before each write was sent', async () => {
     const h = harness();
     // The acquiring write was sent 2s before acquire() returned: the lease runs from then.
-    h.lock.onAcquire = async () => ({ lock: lockView(), outcome: 'acquired', leaseStartMono: L - 2_000 });
+    h.lock.onAcquire = async () => ({
+      lock: lockView(),
+      stored: storedLock(),
+      outcome: 'acquired',
+      leaseStartMono: L - 2_000,
+    });
     // Each renewal takes 1.5s to answer.
-    h.lock.onRenew = async (opts: RenewOptions) => {
+    h.lock.onRenew = async (opts: RenewFromOptions) => {
       await h.clock.sleep(1_500, opts.signal);
       return lockView();
     };
@@ -111,12 +115,20 @@ describe('runLocked: normal life', () => {
       h.lock.of('renew').map((c) => c.at - L),
       [18_000, 38_000, 58_000, 78_000],
     );
+    const froms: string[] = [];
     for (const call of h.lock.of('renew')) {
-      const opts = call.opts as RenewOptions;
-      assert.equal(opts.name, 'db');
+      const opts = call.opts as RenewFromOptions;
+      assert.equal(opts.from.name, 'db');
       assert.equal(opts.ttlMs, 60_000);
       assert.ok(opts.signal instanceof AbortSignal);
+      froms.push(opts.from.resourceVersion);
     }
+    // Each renewal is sent from the object the one before left (no read first): the acquired one, then its own.
+    const first = Number(storedLock().resourceVersion);
+    assert.deepEqual(
+      froms,
+      [0, 1, 2, 3].map((n) => String(first + n)),
+    );
     assert.deepEqual(child.received, []);
     child.exit({ code: 0, signal: null });
     assert.equal(await result, 0);
@@ -163,7 +175,7 @@ describe('runLocked: normal life', () => {
     await h.clock.advance(3_600_000);
     assert.equal(h.lock.of('renew').length, 0);
     assert.deepEqual(child.received, []);
-    assert.equal(h.clock.pendingTimers, 0);
+    assert.equal(h.clock.pending, 0);
     child.exit({ code: 0, signal: null });
     assert.equal(await result, 0);
     assert.equal(h.lock.of('release').length, 1);
@@ -449,7 +461,7 @@ describe('runLocked: signals', () => {
     const result = runLocked(h.deps, h.options);
     await settle();
     h.signals.emit('SIGINT');
-    grant({ lock: lockView(), outcome: 'acquired', leaseStartMono: L });
+    grant({ lock: lockView(), stored: storedLock(), outcome: 'acquired', leaseStartMono: L });
     await assert.rejects(result, CancelledError);
     assert.equal(h.started.length, 0);
     assert.equal(h.lock.of('release').length, 1);
@@ -467,27 +479,6 @@ describe('runLocked: before CMD starts', () => {
     assert.equal(h.signals.installed, 0);
   });
 
-  test('bad timings and commands are usage errors before anything is sent', async () => {
-    const cases: [Partial<Harness['options']>, string][] = [
-      [{ command: [] }, 'run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]'],
-      [{ command: [''] }, 'run needs a command: kubectl cmlock run NAME -- CMD [ARGS...]'],
-      [{ command: ['echo', 'a\0b'] }, 'the command and its arguments must not contain NUL characters'],
-      [{ ttlMs: -1 }, TTL_NEGATIVE],
-      [{ killAfterMs: -1 }, KILL_AFTER_NEGATIVE],
-      [{ ttlMs: 6_000, killAfterMs: 4_000 }, LEASE_TOO_SHORT],
-    ];
-    for (const [options, message] of cases) {
-      const h = harness(options);
-      await assert.rejects(runLocked(h.deps, h.options), (err: unknown) => {
-        assert.ok(err instanceof CmlockError);
-        assert.equal(err.exitCode, 2);
-        assert.equal(err.message, message);
-        return true;
-      });
-      assert.equal(h.lock.calls.length, 0);
-    }
-  });
-
   test('CMD that cannot be started: a shell-like line, 127/126, the lock released', async () => {
     for (const [code, exitCode, why] of [
       ['ENOENT', 127, 'command not found'],
@@ -499,7 +490,7 @@ describe('runLocked: before CMD starts', () => {
       assert.equal(await runLocked(h.deps, h.options), exitCode);
       assert.deepEqual(h.stderr, [`error: ./deploy.sh: ${why}\n`]);
       assert.equal(h.lock.of('release').length, 1);
-      assert.equal(h.clock.pendingTimers, 0);
+      assert.equal(h.clock.pending, 0);
     }
   });
 });

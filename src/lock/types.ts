@@ -1,7 +1,8 @@
-// The lock API the commands call. Types only; implemented in src/lock/protocol.ts and src/lock/wait.ts.
+// The types of the lock API the commands call; implemented in src/lock/protocol.ts and src/lock/wait.ts.
 
 import type { ServerClock } from './server-clock.ts';
-import type { LockEvent, LockStore, OwnerReference } from './store.ts';
+import type { LockEvent, LockStore, OwnerReference, StoredLock } from './store.ts';
+import type { LocalTimes } from './time-jumps.ts';
 
 /** Local monotonic time and timers, injected so unit tests never sleep for real. */
 export interface Clock {
@@ -15,7 +16,7 @@ export interface Clock {
 
 /** Who is taking the lock. Built by the command layer from flags, env and the server's SelfSubjectReview. */
 export interface Holder {
-  /** Stable per user and host (or --identity / CMLOCK_IDENTITY); per process for `run`. */
+  /** Stable per user and host (or the identity the user gives); per process for `run`. */
   identity: string;
   /** Authenticated Kubernetes user, when the server tells it. */
   user?: string;
@@ -33,6 +34,11 @@ export interface LockContext {
    * acquire and renewals); when absent, each call starts its own and learns the time from its first response.
    */
   serverClock?: ServerClock;
+  /**
+   * The wall and boot clocks, to notice a machine suspend or a stall while waiting: the server's clock is then
+   * re-learnt and the lock re-read, so that no status line or expiry timer runs on time that passed unseen.
+   */
+  times?: LocalTimes;
 }
 
 export type LockStatus = 'Held' | 'Expired';
@@ -91,6 +97,8 @@ export interface AcquireResult {
   previous?: LockView;
   /** Local monotonic time (Clock.now) just before the acquiring write was sent: the lease runs from here. */
   leaseStartMono: number;
+  /** The object as the acquiring write left it: where renewFrom starts. */
+  stored: StoredLock;
 }
 
 export interface ReleaseOptions {
@@ -113,6 +121,20 @@ export interface RenewOptions {
   signal?: AbortSignal;
 }
 
+export interface RenewFromOptions {
+  /** The object the last acquire or renewal of ours left (AcquireResult.stored, RenewedLock.stored). */
+  from: StoredLock;
+  /** New lease length in ms; undefined keeps the current one. */
+  ttlMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A renewal's result: the lock as users see it, and the object to renew from next time. */
+export interface RenewedLock {
+  lock: LockView;
+  stored: StoredLock;
+}
+
 export interface WaitOptions {
   name: string;
   /** 0 = check once; < 0 = no limit. */
@@ -130,4 +152,4 @@ export interface WaitStatus {
   waitedMs: number;
 }
 
-export type { LockEvent, LockStore, OwnerReference };
+export type { LockEvent, LockStore, OwnerReference, StoredLock };

@@ -1,9 +1,10 @@
-// From global flags to a connected lock context: the Kubernetes session, the lock namespace, the holder
-// (identity, authenticated user, host) and the owner Pod.
+// From global flags to a connection for the lock commands: the Kubernetes session (src/kube's KubeSession,
+// opened through Runtime.connect), the lock namespace and the server clock; and who holds a lock from here (the
+// identity, authenticated user and host) and which Pod owns it.
 
 import { CmlockError, UsageError } from '../errors.ts';
 import type { KubeSession } from '../kube/types.ts';
-import type { Holder, LockContext, OwnerReference, WaitStatus } from '../lock/api.ts';
+import type { Holder, LockContext, OwnerReference, WaitStatus } from '../lock/types.ts';
 import { isDns1123Subdomain } from '../lock/names.ts';
 import { ServerClock } from '../lock/server-clock.ts';
 import type { GlobalOptions } from './command.ts';
@@ -19,7 +20,8 @@ export interface Connection {
   lockContext(holder: Holder, progress?: (status: WaitStatus) => void): LockContext;
 }
 
-export async function connect(
+/** Opens the KubeSession for these flags and the lock context built on it. Nothing is sent yet. */
+export async function openConnection(
   rt: Runtime,
   g: GlobalOptions,
   options: { allNamespaces?: boolean; /** No diagnostics at all (completion). */ quiet?: boolean } = {},
@@ -40,7 +42,14 @@ export async function connect(
     session,
     namespace: session.namespace,
     serverNow: () => (serverClock.known() ? serverClock.now() : rt.wallNow()),
-    lockContext: (holder, progress) => ({ store, clock: rt.clock, holder, progress, serverClock }),
+    lockContext: (holder, progress) => ({
+      store,
+      clock: rt.clock,
+      holder,
+      progress,
+      serverClock,
+      times: { wall: () => rt.wallNow(), boot: () => rt.bootNow?.() },
+    }),
   };
 }
 
@@ -56,7 +65,7 @@ export interface ThisPod {
  * config, the hostname (Kubernetes sets it to the Pod's name unless the Pod spec sets one) in the service
  * account's namespace. Undefined outside a Pod.
  */
-export function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'podNamespace'>): ThisPod | undefined {
+function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'podNamespace'>): ThisPod | undefined {
   const name = rt.env['POD_NAME'];
   const namespace = rt.env['POD_NAMESPACE'];
   if (name && namespace) return { name, namespace, from: '$POD_NAME' };
@@ -67,7 +76,7 @@ export function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'p
 }
 
 /** --identity, else $CMLOCK_IDENTITY, else pod/NAMESPACE/NAME inside a Pod, else USER@HOST. */
-export function resolveIdentity(rt: Runtime, flag: string | undefined, pod: ThisPod | undefined): string {
+function resolveIdentity(rt: Runtime, flag: string | undefined, pod: ThisPod | undefined): string {
   if (flag !== undefined) return validIdentity(flag, '--identity');
   const fromEnv = rt.env['CMLOCK_IDENTITY'];
   if (fromEnv !== undefined && fromEnv !== '') return validIdentity(fromEnv, 'CMLOCK_IDENTITY');

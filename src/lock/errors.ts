@@ -1,0 +1,99 @@
+// What the lock protocol refuses, as data: the lock as it was seen, on the server's clock, and by whom. Each
+// message states the facts (who holds the lock and until when; strings from the cluster escaped); what the
+// user can do about it, a flag, is for the command to add (src/cli/hints.ts), so nothing here names a flag.
+
+import { HeldError, LockNotFoundError, NotHolderError } from '../errors.ts';
+import { formatDuration, humanDuration } from './duration.ts';
+import { expiryOf, toLockView } from './record.ts';
+import type { StoredLock } from './store.ts';
+import { printable, quote } from './text.ts';
+import { formatTime, parseTime } from './time.ts';
+import type { LockView } from './types.ts';
+
+/** What the refused call was: the command's words depend on it. */
+export interface Refusal {
+  readonly lock: StoredLock;
+  /** ServerClock.now() when it was judged; -Infinity while the server's clock is unknown. */
+  readonly serverNowMs: number;
+}
+
+/** Someone else holds the lock: a try-once (timeout 0) found it held, or a wait ran out. Exit 3. */
+export class LockHeldError extends HeldError {
+  readonly operation: 'acquire' | 'wait';
+  /** The lock as it was last seen. */
+  readonly holder: LockView;
+  /** How long the caller waited when its timeout ran out; undefined for a try-once. */
+  readonly timedOutAfterMs: number | undefined;
+
+  constructor(operation: 'acquire' | 'wait', refusal: Refusal, timedOutAfterMs?: number) {
+    const { lock, serverNowMs } = refusal;
+    const name = quote(lock.name);
+    super(
+      timedOutAfterMs === undefined
+        ? `lock ${name} is held by ${describeHolder(lock, serverNowMs)}`
+        : `timed out after ${formatDuration(timedOutAfterMs)} waiting for lock ${name} ` +
+            `(held by ${describeHolder(lock, serverNowMs)})`,
+    );
+    this.operation = operation;
+    this.holder = toLockView(lock, serverNowMs);
+    this.timedOutAfterMs = timedOutAfterMs;
+  }
+}
+
+/** renew or release of a lock that someone else holds. Exit 4. */
+export class NotYourLockError extends NotHolderError {
+  readonly operation: 'renew' | 'release';
+  readonly holder: LockView;
+  /** Who we are (Holder.identity). */
+  readonly identity: string;
+  /** The lock changed hands while a release was resolving a refused or lost delete; it was left untouched. */
+  readonly changedHands: boolean;
+
+  constructor(operation: 'renew' | 'release', refusal: Refusal, identity: string, changedHands = false) {
+    const { lock, serverNowMs } = refusal;
+    super(
+      `lock ${quote(lock.name)} is held by ${describeHolder(lock, serverNowMs)}, not by you (${printable(identity)})` +
+        (changedHands ? '; it changed hands while being released and was left untouched' : ''),
+    );
+    this.operation = operation;
+    this.holder = toLockView(lock, serverNowMs);
+    this.identity = identity;
+    this.changedHands = changedHands;
+  }
+}
+
+/** The lock does not exist. Exit 5. */
+export class LockMissingError extends LockNotFoundError {
+  readonly lockName: string;
+  readonly namespace: string;
+
+  constructor(lockName: string, namespace: string) {
+    super(`lock ${quote(lockName)} not found in namespace ${quote(namespace)}`);
+    this.lockName = lockName;
+    this.namespace = namespace;
+  }
+}
+
+/**
+ * Who holds a lock and until when:
+ * `alice@host1 (user alice) since 2026-11-26T06:30:00Z, reason "migrating", expires 2026-11-26T07:00:00Z (in 29m)`.
+ * The "(in …)" part is left out while the server's clock is unknown.
+ */
+function describeHolder(lock: StoredLock, serverNowMs: number): string {
+  const view = toLockView(lock, serverNowMs);
+  let text = view.holder === '' ? 'an unknown holder' : printable(view.holder);
+  if (view.user !== '') text += ` (user ${printable(view.user)})`;
+  const since = view.acquireTime || view.creationTimestamp;
+  if (since !== '') text += ` since ${formatStoredTime(since)}`;
+  if (view.reason !== '') text += `, reason ${quote(view.reason)}`;
+  const expiry = expiryOf(lock);
+  if (expiry === undefined) return `${text}, never expires`;
+  text += `, expires ${formatTime(expiry)}`;
+  if (Number.isFinite(serverNowMs)) text += ` (in ${humanDuration(Math.max(0, expiry - serverNowMs))})`;
+  return text;
+}
+
+function formatStoredTime(text: string): string {
+  const ms = parseTime(text);
+  return ms === undefined ? printable(text) : formatTime(ms);
+}
