@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cmlock, testNamespace, uniqueName } from './harness.ts';
-import { assertNoPanic, goPeer, peerPod } from './go-peer.ts';
+import { testNamespace, uniqueName } from './harness.ts';
+import { PANIC, peerPod, startGoPeer } from './go-peer.ts';
 import { show } from './lock-helpers.ts';
-import { readIfExists, seconds, serverLock, tempDir } from './run-helpers.ts';
+import { readIfExists, seconds, serverLock, startCmlock, tempDir } from './run-helpers.ts';
 
 const GO_PEERS = 3;
 const CMLOCK_PROCESSES = 3;
@@ -46,29 +46,40 @@ test(
       `echo "$s $e $CMLOCK_FENCE cmlock/$CMLOCK_HOLDER" >> '${log}'`,
     ].join('; ');
 
+    // A process that fails leaves a lock behind that the others would wait ten minutes for: the first failure
+    // stops everything, and the test reports it.
+    const failures: string[] = [];
+    const stoppers = new Set<() => void>();
+    const fail = (what: string) => {
+      failures.push(what);
+      for (const stop of stoppers) stop();
+    };
     const started = Date.now();
     // The peer's one timeout is also its lock's TTL, counted from when its Acquire started: ten minutes, so that
     // no peer lock expires under its holder during the test (the library's own hazard, not what is tested here).
-    const peers = pods.map((p) =>
-      goPeer(p, ['contend', name, '--rounds', String(ROUNDS), '--counter', counter, '--log', log, '--timeout', '10m'], {
-        timeoutMs: 12 * 60_000,
-      }),
-    );
-    const runs = Array.from({ length: CMLOCK_PROCESSES }, async (_, p) => {
-      const failures: string[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const r = await cmlock(['run', name, '-n', ns, '--', 'sh', '-c', critical], { timeoutMs: 10 * 60_000 });
-        if (r.code !== 0) failures.push(`cmlock process ${p} round ${round}: ${show(r)}`);
-      }
-      return failures;
+    const peers = pods.map(async (p, i) => {
+      const peer = startGoPeer(
+        p,
+        ['contend', name, '--rounds', String(ROUNDS), '--counter', counter, '--log', log, '--timeout', '10m'],
+        { timeoutMs: 12 * 60_000 },
+      );
+      stoppers.add(peer.kill);
+      const r = await peer.done;
+      stoppers.delete(peer.kill);
+      if (PANIC.test(r.stderr) || r.code !== 0) fail(`go peer ${i}: ${show(r)}`);
     });
-    const [peerResults, runFailures] = await Promise.all([Promise.all(peers), Promise.all(runs)]);
+    const runs = Array.from({ length: CMLOCK_PROCESSES }, async (_, p) => {
+      for (let round = 0; round < ROUNDS && failures.length === 0; round++) {
+        const run = startCmlock(['run', name, '-n', ns, '--', 'sh', '-c', critical], { timeoutMs: 10 * 60_000 });
+        const stop = () => run.child.kill('SIGKILL');
+        stoppers.add(stop);
+        const r = await run.result;
+        stoppers.delete(stop);
+        if (r.code !== 0) fail(`cmlock process ${p} round ${round}: ${show(r)}`);
+      }
+    });
+    await Promise.all([...peers, ...runs]);
     t.diagnostic(`${(GO_PEERS + CMLOCK_PROCESSES) * ROUNDS} holds took ${seconds(Date.now() - started)}`);
-    for (const [i, r] of peerResults.entries()) {
-      assertNoPanic(r, `go peer ${i}`);
-      assert.equal(r.code, 0, `go peer ${i}: ${show(r)}`);
-    }
-    assert.deepEqual(runFailures.flat(), []);
 
     const holds: Hold[] = (readIfExists(log) ?? '')
       .trimEnd()
@@ -78,10 +89,6 @@ test(
         return { start: BigInt(start), end: BigInt(end), fence: BigInt(fence), holder };
       })
       .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    const total = (GO_PEERS + CMLOCK_PROCESSES) * ROUNDS;
-    assert.equal(holds.length, total);
-    assert.equal(readIfExists(counter), `${total}\n`, 'no update was lost');
-    assert.equal(holds.filter((h) => h.holder.startsWith('go/')).length, GO_PEERS * ROUNDS);
 
     const problems: string[] = [];
     let switches = 0;
@@ -94,7 +101,13 @@ test(
       if (prev.holder.startsWith('go/') !== next.holder.startsWith('go/')) switches++;
     }
     t.diagnostic(`the lock passed between a Go peer and cmlock ${switches} times`);
+    // Overlaps first: when a process failed, they tell why.
     assert.deepEqual(problems, [], 'hold intervals never overlap and fences increase');
+    assert.deepEqual(failures, [], 'every process did its rounds');
+    const total = (GO_PEERS + CMLOCK_PROCESSES) * ROUNDS;
+    assert.equal(holds.length, total);
+    assert.equal(readIfExists(counter), `${total}\n`, 'no update was lost');
+    assert.equal(holds.filter((h) => h.holder.startsWith('go/')).length, GO_PEERS * ROUNDS);
     assert.ok(switches >= 1, 'the Go peers and cmlock really contended');
     assert.equal(await serverLock(ns, name), undefined, 'no lock left behind');
   },

@@ -49,6 +49,8 @@ export interface RunningPeer {
   exited(): boolean;
   /** Closes stdin: a holding peer releases its lock and exits. */
   finish(): void;
+  /** SIGKILL. */
+  kill(): void;
 }
 
 export function startGoPeer(p: PeerPod, args: string[], opts: RunOptions = {}): RunningPeer {
@@ -68,6 +70,7 @@ export function startGoPeer(p: PeerPod, args: string[], opts: RunOptions = {}): 
     stderr: () => err,
     exited: () => exited,
     finish: () => void child.stdin?.end(),
+    kill: () => void child.kill('SIGKILL'),
   };
 }
 
