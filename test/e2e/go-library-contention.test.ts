@@ -11,20 +11,20 @@ import { test } from 'node:test';
 import { testNamespace, uniqueName } from './harness.ts';
 import { PANIC, peerPod, startGoPeer } from './go-peer.ts';
 import { show } from './lock-helpers.ts';
-import { readIfExists, seconds, serverLock, startCmlock, tempDir } from './run-helpers.ts';
+import {
+  holdProblems,
+  counterSection,
+  readHolds,
+  readIfExists,
+  seconds,
+  serverLock,
+  startCmlock,
+  tempDir,
+} from './run-helpers.ts';
 
 const GO_PEERS = 3;
 const CMLOCK_PROCESSES = 3;
 const ROUNDS = 6;
-
-const MONO_NS = `perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e 'printf "%.0f", clock_gettime(CLOCK_MONOTONIC) * 1e9'`;
-
-interface Hold {
-  start: bigint;
-  end: bigint;
-  fence: bigint;
-  holder: string;
-}
 
 test(
   `${GO_PEERS} Go peers and ${CMLOCK_PROCESSES} cmlock runs × ${ROUNDS} rounds on one lock: no overlap, no lost update`,
@@ -37,14 +37,7 @@ test(
     const log = join(dir, 'holds');
     writeFileSync(counter, '0\n');
     const pods = await Promise.all(Array.from({ length: GO_PEERS }, (_, i) => peerPod(ns, `go-app-${i}`)));
-    const critical = [
-      `s=$(${MONO_NS})`,
-      `n=$(cat '${counter}')`,
-      'sleep 0.005',
-      `echo $((n + 1)) > '${counter}'`,
-      `e=$(${MONO_NS})`,
-      `echo "$s $e $CMLOCK_FENCE cmlock/$CMLOCK_HOLDER" >> '${log}'`,
-    ].join('; ');
+    const critical = counterSection(counter, log, 'cmlock/$CMLOCK_HOLDER');
 
     // A process that fails leaves a lock behind that the others would wait ten minutes for: the first failure
     // stops everything, and the test reports it.
@@ -81,24 +74,11 @@ test(
     await Promise.all([...peers, ...runs]);
     t.diagnostic(`${(GO_PEERS + CMLOCK_PROCESSES) * ROUNDS} holds took ${seconds(Date.now() - started)}`);
 
-    const holds: Hold[] = (readIfExists(log) ?? '')
-      .trimEnd()
-      .split('\n')
-      .map((line) => {
-        const [start = '', end = '', fence = '', holder = ''] = line.split(' ');
-        return { start: BigInt(start), end: BigInt(end), fence: BigInt(fence), holder };
-      })
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-
-    const problems: string[] = [];
+    const holds = readHolds(log);
+    const { problems } = holdProblems(holds);
     let switches = 0;
     for (let i = 1; i < holds.length; i++) {
-      const prev = holds[i - 1];
-      const next = holds[i];
-      if (!prev || !next) continue;
-      if (next.start <= prev.end) problems.push(`${prev.holder} [${prev.start}, ${prev.end}] overlaps ${next.holder}`);
-      if (next.fence <= prev.fence) problems.push(`fence ${next.fence} (${next.holder}) after ${prev.fence}`);
-      if (prev.holder.startsWith('go/') !== next.holder.startsWith('go/')) switches++;
+      if (holds[i - 1]?.holder.startsWith('go/') !== holds[i]?.holder.startsWith('go/')) switches++;
     }
     t.diagnostic(`the lock passed between a Go peer and cmlock ${switches} times`);
     // Overlaps first: when a process failed, they tell why.
