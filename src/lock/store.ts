@@ -21,6 +21,8 @@ export interface OwnerReference {
   kind: string;
   name: string;
   uid: string;
+  /** Read, never written: the Go library marks its Pod as the controller of its lock. */
+  controller?: boolean;
 }
 
 /** What the protocol asks the store to write: a whole lock object (labels, data, owners). */

@@ -44,7 +44,7 @@ export interface LockView {
   holder: string;
   user: string;
   host: string;
-  /** RFC 3339 on the server's clock, '' when unknown (e.g. a lock written by the Go library). */
+  /** RFC 3339 on the server's clock; a lock written by the Go library: its creationTimestamp; '' when unknown. */
   acquireTime: string;
   renewTime: string;
   /** 0 = never expires. */

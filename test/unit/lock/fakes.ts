@@ -369,7 +369,8 @@ export function goLock(spec: { expiresAtSeconds?: number; pod?: string; resource
     creationTimestamp: '2026-11-26T06:00:00Z',
     labels: {},
     data,
-    ownerReferences: [podOwner(spec.pod ?? 'worker-7')],
+    // The library marks its Pod as the lock's controller.
+    ownerReferences: [{ ...podOwner(spec.pod ?? 'worker-7'), controller: true }],
   };
 }
 
