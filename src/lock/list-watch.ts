@@ -30,6 +30,14 @@ export interface WatchLocksOptions extends ListSelection {
 }
 
 /**
+ * A change users cannot see is no news: the update that makes a lock created outside a Pod its own owner
+ * (lock/owners.ts) follows every such create and changes nothing a view shows.
+ */
+function looksTheSame(a: StoredLock, b: StoredLock, serverNow: number): boolean {
+  return JSON.stringify(toLockView(a, serverNow)) === JSON.stringify(toLockView(b, serverNow));
+}
+
+/**
  * Lists, then watches until `options.signal` fires (rejects with the cancellation error) or the server refuses
  * something that will not heal by itself (a 403 on watch, say: rejects with that error). Never resolves.
  */
@@ -124,9 +132,10 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
           forget(key);
           report('DELETED', event.lock);
         } else {
-          const isNew = !known.has(key);
+          const before = known.get(key);
+          const news = before === undefined || !looksTheSame(before, event.lock, op.serverClock.now());
           remember(event.lock);
-          report(isNew ? 'ADDED' : 'MODIFIED', event.lock);
+          if (news) report(before === undefined ? 'ADDED' : 'MODIFIED', event.lock);
         }
       },
       resync: relist,
