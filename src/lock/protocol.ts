@@ -10,11 +10,11 @@ import type { CmlockError } from '../errors.ts';
 import { Backoff } from './backoff.ts';
 import { LockHeldError, LockMissingError, NotYourLockError } from './errors.ts';
 import { recordAcquisition, recordForcedRelease, recordRelease } from './events.ts';
+import { listLocks } from './listing.ts';
 import { lockLabels, validateLockName } from './names.ts';
 import { Operation, PROTOCOL_BACKOFF } from './operation.ts';
 import { ownersKept, selfOwner } from './owners.ts';
 import {
-  compareLocks,
   DataKey,
   fenceOf,
   freshRecord,
@@ -536,13 +536,13 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
-/** Locks sorted by namespace, then name. */
+/** Locks sorted by namespace, then name: cmlock's and the Go library's (lock/listing.ts). */
 export async function list(ctx: LockContext, options: ListOptions = {}): Promise<LockView[]> {
   const op = new Operation(ctx, options.signal);
   const query: { labelSelector?: string; allNamespaces?: boolean } = {};
   if (options.labelSelector !== undefined) query.labelSelector = options.labelSelector;
   if (options.allNamespaces !== undefined) query.allNamespaces = options.allNamespaces;
-  const locks = await op.request((o) => ctx.store.list(query, o));
+  const locks = await op.request((o) => listLocks(ctx.store, query, o));
   const serverNow = op.serverClock.now();
-  return [...locks].sort(compareLocks).map((lock) => toLockView(lock, serverNow));
+  return locks.map((lock) => toLockView(lock, serverNow));
 }

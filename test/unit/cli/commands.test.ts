@@ -320,7 +320,8 @@ describe('ls, describe', () => {
 
   it('-l passes the selector to the server', async () => {
     const h = harness(['ls', '-l', 'team=db', '--no-headers']);
-    h.store.seed(cmlock({ name: 'a', labels: { team: 'db' } })).seed(cmlock({ name: 'b', labels: { team: 'web' } }));
+    const labels = (team: string) => ({ 'app.kubernetes.io/managed-by': 'kubectl-cmlock', team });
+    h.store.seed(cmlock({ name: 'a', labels: labels('db') })).seed(cmlock({ name: 'b', labels: labels('web') }));
     await run(h);
     assert.match(h.stdout.text, /^a {3}bob@host2 /);
     assert.doesNotMatch(h.stdout.text, /^b /m);
