@@ -1,31 +1,40 @@
-// node scripts/list-cost.ts [--configmaps 3000] [--value-bytes 1024] [--data random|repeated] [--runs 7] [--keep]
+// node scripts/list-cost.ts [--configmaps 3000] [--locks 3] [--value-bytes 1024] [--data random|repeated] [--runs 7]
+//                            [--baseline OTHER/kubectl-cmlock] [--keep]
 // What it costs to find Go-library locks (no managed-by label: only their shape tells them apart) in a namespace
 // full of unrelated ConfigMaps, against the running test cluster (.cluster/kubeconfig, context admin): a full list,
-// a metadata-only list (PartialObjectMetadataList: labels and ownerReferences, no data), today's label-selected
-// list, and `kubectl get cm` for scale. Bytes on the wire (identity and gzip), bytes decoded, and the median time
-// of a request including JSON.parse, runs interleaved. Numbers for issue 12; never a test.
+// a metadata-only list (PartialObjectMetadataList: labels and ownerReferences, no data), the label-selected list
+// (ls before issue 12), what ls does now (src/lock/listing.ts: the label-selected list and a metadata-only list of
+// the ConfigMaps without the label at once, then a GET per Go-shaped candidate), and `kubectl get cm` for scale.
+// Bytes on the wire (identity and gzip), bytes decoded, and the median time of a request including JSON.parse,
+// runs interleaved. Then, end to end, `kubectl cmlock ls` (dist/kubectl-cmlock, from npm run build:binary) next to
+// `kubectl get cm`: median wall time and peak RSS of the whole process; --baseline times another build's ls too
+// (e.g. one of main before issue 12). Numbers for issue 12; never a test.
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
-import { clusterDir, readState } from './cluster-lib.ts';
+import { clusterDir, readState, repoRoot } from './cluster-lib.ts';
 
 const { values } = parseArgs({
   options: {
     configmaps: { type: 'string', default: '3000' },
+    // cmlock locks in the namespace besides the unrelated ConfigMaps (issue 15: 3, and 3,000 among 3,000).
+    locks: { type: 'string', default: '3' },
     'value-bytes': { type: 'string', default: '1024' },
     // random: base64 noise, the worst case for gzip; repeated: one letter, the best case.
     data: { type: 'string', default: 'random' },
     runs: { type: 'string', default: '7' },
     keep: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const COUNT = Number(values.configmaps);
+const LOCKS = Number(values.locks);
 const VALUE_BYTES = Number(values['value-bytes']);
 const RUNS = Number(values.runs);
 
@@ -113,16 +122,22 @@ async function setUp(): Promise<void> {
       ),
     );
   }
-  for (let i = 0; i < 3; i++) {
-    await call(
-      'POST',
-      `/api/v1/namespaces/${ns}/configmaps`,
-      {},
-      JSON.stringify({
-        metadata: { name: `cmlock-${i}`, labels: { 'app.kubernetes.io/managed-by': 'kubectl-cmlock' } },
-        data: { holderIdentity: 'alice', expiresAt: '4102444800', leaseDurationSeconds: '3600' },
-      }),
+  for (let i = 0; i < LOCKS; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, LOCKS - i) }, (_, j) =>
+        call(
+          'POST',
+          `/api/v1/namespaces/${ns}/configmaps`,
+          {},
+          JSON.stringify({
+            metadata: { name: `cmlock-${i + j}`, labels: { 'app.kubernetes.io/managed-by': 'kubectl-cmlock' } },
+            data: { holderIdentity: 'alice', expiresAt: '4102444800', leaseDurationSeconds: '3600' },
+          }),
+        ),
+      ),
     );
+  }
+  for (let i = 0; i < 3; i++) {
     await call(
       'POST',
       `/api/v1/namespaces/${ns}/configmaps`,
@@ -141,16 +156,19 @@ async function setUp(): Promise<void> {
 interface ObjectMeta {
   name: string;
   labels?: Record<string, string>;
-  ownerReferences?: { kind: string }[];
+  ownerReferences?: { kind: string; controller?: boolean }[];
 }
 interface List {
   metadata: { continue?: string };
   items: { metadata: ObjectMeta; data?: Record<string, string> }[];
 }
 
-/** The shape test that a metadata-only list allows: no managed-by label, and a Pod among the owners. */
+/** The shape test that a metadata-only list allows (src/lock/go-library.ts): no managed-by label, one Pod owner. */
 const goCandidate = (m: ObjectMeta) =>
-  m.labels?.['app.kubernetes.io/managed-by'] === undefined && (m.ownerReferences ?? []).some((o) => o.kind === 'Pod');
+  m.labels?.['app.kubernetes.io/managed-by'] === undefined &&
+  m.ownerReferences?.length === 1 &&
+  m.ownerReferences[0]?.kind === 'Pod' &&
+  m.ownerReferences[0].controller === true;
 
 const METADATA = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 const TABLE =
@@ -162,7 +180,12 @@ interface Variant {
   query: string;
   /** Follow-up GETs for candidates (metadata-only lists cannot see data). */
   getCandidates?: boolean;
+  /** Several variants at once, as one (what ls sends). */
+  together?: Variant[];
 }
+
+const LABELLED = 'labelSelector=app.kubernetes.io%2Fmanaged-by%3Dkubectl-cmlock';
+const UNLABELLED = 'labelSelector=%21app.kubernetes.io%2Fmanaged-by';
 
 const variants: Variant[] = [
   { name: 'full list, one request', query: '' },
@@ -170,7 +193,15 @@ const variants: Variant[] = [
   { name: 'metadata-only list, one request', accept: METADATA, query: '' },
   { name: 'metadata-only list, pages of 500', accept: METADATA, query: 'limit=500' },
   { name: 'metadata-only + GET each candidate', accept: METADATA, query: 'limit=500', getCandidates: true },
-  { name: 'label-selected list (ls today)', query: 'labelSelector=app.kubernetes.io%2Fmanaged-by%3Dkubectl-cmlock' },
+  { name: 'label-selected list (ls before issue 12)', query: `${LABELLED}&limit=500` },
+  {
+    name: 'ls now: that + metadata-only !label list + GETs, at once',
+    query: '',
+    together: [
+      { name: 'labelled', query: `${LABELLED}&limit=500` },
+      { name: 'unlabelled', accept: METADATA, query: `${UNLABELLED}&limit=5000`, getCandidates: true },
+    ],
+  },
   { name: "kubectl get cm's request (Table)", accept: TABLE, query: 'limit=500' },
 ];
 
@@ -183,6 +214,19 @@ interface Sample {
 }
 
 async function runVariant(v: Variant, gzip: boolean): Promise<Sample> {
+  if (v.together) {
+    const start = performance.now();
+    const parts = await Promise.all(v.together.map((part) => runVariant(part, gzip)));
+    const sum = (key: 'requests' | 'wire' | 'decoded' | 'found') => parts.reduce((n, p) => n + p[key], 0);
+    const found = parts.reduce((n, p, i) => n + (v.together?.[i]?.getCandidates ? p.found : 0), 0);
+    return {
+      ms: performance.now() - start,
+      requests: sum('requests'),
+      wire: sum('wire'),
+      decoded: sum('decoded'),
+      found,
+    };
+  }
   const headers: Record<string, string> = { 'accept-encoding': gzip ? 'gzip' : 'identity' };
   if (v.accept) headers['accept'] = v.accept;
   const start = performance.now();
@@ -233,6 +277,58 @@ function kubectlGetMs(): number {
   return performance.now() - start;
 }
 
+/** Wall ms and peak RSS (KiB) of `kubectl ARGS` with the kubectl-cmlock of `pluginDir`, from GNU time. */
+function timed(args: string[], pluginDir = ''): { ms: number; rssKiB: number } {
+  // kubectl takes no flag before a plugin's name: the kubeconfig from the environment, the context last.
+  const path = [pluginDir, process.env['PATH'] ?? ''].filter((p) => p !== '').join(':');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'kubectl', ...args, '--context', 'admin'], {
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: kubeconfigPath, PATH: path },
+  });
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  const [seconds = '', rss = ''] = r.stderr.trim().split('\n').at(-1)?.split(' ') ?? [];
+  return { ms: Number(seconds) * 1000, rssKiB: Number(rss) };
+}
+
+/** `kubectl cmlock ls` (and --baseline's) against `kubectl get cm`, interleaved; skipped without the binary. */
+function endToEnd(): void {
+  const binary = join(repoRoot, 'dist', 'kubectl-cmlock');
+  if (!existsSync(binary)) {
+    console.log('\n(npm run build:binary first to also time `kubectl cmlock ls` end to end)');
+    return;
+  }
+  // Each build alone in a directory put first on PATH, where kubectl finds it.
+  const plugins: [string, string][] = [['ls', binary]];
+  if (values.baseline !== undefined) plugins.push(['ls (baseline)', values.baseline]);
+  const dirs = plugins.map(([name, file], i) => {
+    const dir = join(repoRoot, 'dist', `list-cost-plugin-${i}`);
+    mkdirSync(dir, { recursive: true });
+    rmSync(join(dir, 'kubectl-cmlock'), { force: true });
+    symlinkSync(file, join(dir, 'kubectl-cmlock'));
+    return [name, dir] as const;
+  });
+  const ls = ['cmlock', 'ls', '-n', ns];
+  const get = ['get', 'cm', '-n', ns];
+  const runs = new Map<string, { ms: number; rssKiB: number }[]>();
+  const add = (name: string, sample: { ms: number; rssKiB: number }) =>
+    runs.set(name, [...(runs.get(name) ?? []), sample]);
+  for (const [, dir] of dirs) timed(ls, dir); // the code cache
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, dir] of dirs) add(`kubectl cmlock ${name}`, timed(ls, dir));
+    add('kubectl get cm', timed(get));
+  }
+  const of = (key: string, field: 'ms' | 'rssKiB') => median((runs.get(key) ?? []).map((r) => r[field]));
+  console.log(`\nend to end, median of ${RUNS} (ratios to kubectl get cm):`);
+  for (const key of runs.keys()) {
+    const ms = of(key, 'ms');
+    const rss = of(key, 'rssKiB');
+    console.log(
+      `  ${key.padEnd(28)} ${ms.toFixed(0).padStart(5)} ms  ${(ms / of('kubectl get cm', 'ms')).toFixed(2)}x   ` +
+        `${(rss / 1024).toFixed(0).padStart(4)} MiB  ${(rss / of('kubectl get cm', 'rssKiB')).toFixed(2)}x`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   await setUp();
   try {
@@ -280,8 +376,10 @@ async function main(): Promise<void> {
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
     console.log(
-      `\n${COUNT} unrelated ConfigMaps of ${VALUE_BYTES} B (${values.data}) + 3 cmlock locks + 3 Go locks; median of ${RUNS}`,
+      `\n${COUNT} unrelated ConfigMaps of ${VALUE_BYTES} B (${values.data}) + ${LOCKS} cmlock locks + 3 Go locks; ` +
+        `median of ${RUNS}`,
     );
+    endToEnd();
   } finally {
     if (!values.keep) await call('DELETE', `/api/v1/namespaces/${ns}`);
     agent.destroy();

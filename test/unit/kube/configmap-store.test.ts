@@ -220,6 +220,7 @@ describe('ConfigMapStore over the wire', () => {
     for (const list of [first, second]) {
       assert.equal(list?.headers['accept'], 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1');
       assert.equal(list?.query.get('labelSelector'), '!app.kubernetes.io/managed-by,team=a');
+      assert.equal(list?.query.get('limit'), '5000', 'pages of metadata: a few thousand ConfigMaps in one');
     }
     assert.equal(second?.query.get('continue'), 'page2');
     assert.deepEqual(reads.map((r) => `${r.method} ${r.path}`).sort(), [
