@@ -91,7 +91,7 @@ export interface AcquireResult {
   previous?: LockView;
   /** Local monotonic time (Clock.now) just before the acquiring write was sent: the lease runs from here. */
   leaseStartMono: number;
-  /** The object as the acquiring write left it: where renewFrom starts. */
+  /** The object as acquire left it (after the update that made it its own owner, if any): renewFrom starts here. */
   stored: StoredLock;
 }
 
