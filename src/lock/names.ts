@@ -10,6 +10,13 @@ export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'kubectl-cmlock';
 /** `key=value`: the label as a selector. */
 export const MANAGED_BY_LABEL = `${MANAGED_BY_KEY}=${MANAGED_BY_VALUE}`;
+/** `!key`: every ConfigMap without the label, where the Go library's locks are (it writes no label of its own). */
+export const UNMANAGED_SELECTOR = `!${MANAGED_BY_KEY}`;
+
+/** A lock cmlock wrote (the label the managed-by selector finds). */
+export function isManaged(labels: Record<string, string>): boolean {
+  return labels[MANAGED_BY_KEY] === MANAGED_BY_VALUE;
+}
 
 const LOCK_NAME_RULE =
   "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', " +

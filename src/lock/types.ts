@@ -50,7 +50,7 @@ export interface LockView {
   holder: string;
   user: string;
   host: string;
-  /** RFC 3339 on the server's clock, '' when unknown (e.g. a lock written by the Go library). */
+  /** RFC 3339 on the server's clock; a lock written by the Go library: its creationTimestamp; '' when unknown. */
   acquireTime: string;
   renewTime: string;
   /** 0 = never expires. */
@@ -97,7 +97,7 @@ export interface AcquireResult {
   previous?: LockView;
   /** Local monotonic time (Clock.now) just before the acquiring write was sent: the lease runs from here. */
   leaseStartMono: number;
-  /** The object as the acquiring write left it: where renewFrom starts. */
+  /** The object as acquire left it (after the update that made it its own owner, if any): renewFrom starts here. */
   stored: StoredLock;
 }
 
