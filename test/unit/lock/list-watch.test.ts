@@ -263,9 +263,9 @@ describe('watchLocks after a machine suspend', () => {
     f.ctx.times = f.store.times();
     const short = cmlock({ name: 'short', resourceVersion: '60', ttlSeconds: 600 }); // expires in 10 minutes
     f.store.script(
-      expectCall.list([short], '70'),
+      ...expectCall.listing([short], '70'),
       expectCall.watchList([{ afterMs: 5_000 }, 'hang']),
-      expectCall.list([short], '71'),
+      ...expectCall.listing([short], '71'),
       expectCall.watchList(['hang']),
     );
     const stop = f.clock.sleep(5_000).then(() => f.store.suspend(3_600_000)); // the lid closed for an hour
