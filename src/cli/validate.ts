@@ -9,9 +9,10 @@ import {
   MANAGED_BY_KEY,
   MANAGED_BY_VALUE,
   validateLockName,
+  validateIdentity,
   validateNamespace,
 } from '../lock/names.ts';
-import { printable, quote } from '../lock/text.ts';
+import { quote } from '../lock/text.ts';
 import { parseGoDuration } from './go-duration.ts';
 
 /** A lock name (DNS-1123 subdomain). */
@@ -103,12 +104,7 @@ export function podName(value: string): string {
   return value;
 }
 
-/** --identity / $CMLOCK_IDENTITY: any printable text that fits on one line. */
+/** --identity / $CMLOCK_IDENTITY: any printable text that fits on one line (lock/names.ts). */
 export function identity(value: string, source: string): string {
-  if (value.trim() === '') throw new UsageError(`${source} must not be empty`);
-  if (printable(value) !== value) {
-    throw new UsageError(`${source} must not contain control characters or bidirectional overrides`);
-  }
-  if (value.length > 253) throw new UsageError(`${source} must be at most 253 characters`);
-  return value;
+  return validateIdentity(value, source);
 }
