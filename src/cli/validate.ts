@@ -4,10 +4,7 @@
 import { UsageError } from '../errors.ts';
 import {
   isDns1123Subdomain,
-  isLabelKey,
-  isLabelValue,
-  MANAGED_BY_KEY,
-  MANAGED_BY_VALUE,
+  validateLabel,
   validateLockName,
   validateIdentity,
   validateNamespace,
@@ -52,21 +49,7 @@ export function labels(items: readonly string[]): Record<string, string> {
       if (eq < 0) throw new UsageError(`invalid label ${quote(pair)}: use key=value, e.g. team=payments`);
       const key = pair.slice(0, eq);
       const value = pair.slice(eq + 1);
-      if (!isLabelKey(key)) {
-        throw new UsageError(
-          `invalid label key ${quote(key)}: use an optional DNS subdomain prefix and '/', then a name of at most ` +
-            "63 characters (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)",
-        );
-      }
-      if (!isLabelValue(value)) {
-        throw new UsageError(
-          `invalid value ${quote(value)} for label ${quote(key)}: use at most 63 characters (letters, digits, ` +
-            "'-', '_' and '.', starting and ending with a letter or digit), or nothing",
-        );
-      }
-      if (key === MANAGED_BY_KEY && value !== MANAGED_BY_VALUE) {
-        throw new UsageError(`label ${quote(MANAGED_BY_KEY)} is set by kubectl-cmlock and cannot be changed`);
-      }
+      validateLabel(key, value);
       if (Object.hasOwn(labels, key) && labels[key] !== value) {
         throw new UsageError(`label ${quote(key)} is given twice with different values`);
       }

@@ -2,7 +2,7 @@
 // message states the facts (who holds the lock and until when; strings from the cluster escaped); what the
 // user can do about it, a flag, is for the command to add (src/cli/hints.ts), so nothing here names a flag.
 
-import { HeldError, LockNotFoundError, NotHolderError } from '../errors.ts';
+import { CmlockError, ExitCode, HeldError, LockNotFoundError, NotHolderError } from '../errors.ts';
 import { formatDuration, humanDuration } from './duration.ts';
 import { expiryOf, toLockView } from './record.ts';
 import type { StoredLock } from './store.ts';
@@ -71,6 +71,23 @@ export class LockMissingError extends LockNotFoundError {
     super(`lock ${quote(lockName)} not found in namespace ${quote(namespace)}`);
     this.lockName = lockName;
     this.namespace = namespace;
+  }
+}
+
+/**
+ * A lock held over time (the library's hold and lease; lease.ts keepLease) was lost: no renewal succeeded by the
+ * renew deadline ('deadline'), or someone else took or deleted it ('taken'). Exit 6.
+ */
+export class LockLostError extends CmlockError {
+  readonly lockName: string;
+  readonly namespace: string;
+  readonly kind: 'deadline' | 'taken';
+
+  constructor(lockName: string, namespace: string, kind: 'deadline' | 'taken', why: string) {
+    super(`lost lock ${quote(lockName)} in namespace ${quote(namespace)}: ${why}`, ExitCode.lost);
+    this.lockName = lockName;
+    this.namespace = namespace;
+    this.kind = kind;
   }
 }
 

@@ -72,3 +72,22 @@ export function validateIdentity(value: string, source: string): string {
   if (value.length > 253) throw new UsageError(`${source} must be at most 253 characters`);
   return value;
 }
+
+/** One label of a lock, as Kubernetes checks label keys and values; the managed-by label cannot be changed. */
+export function validateLabel(key: string, value: string): void {
+  if (!isLabelKey(key)) {
+    throw new UsageError(
+      `invalid label key ${quote(key)}: use an optional DNS subdomain prefix and '/', then a name of at most ` +
+        "63 characters (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)",
+    );
+  }
+  if (!isLabelValue(value)) {
+    throw new UsageError(
+      `invalid value ${quote(value)} for label ${quote(key)}: use at most 63 characters (letters, digits, ` +
+        "'-', '_' and '.', starting and ending with a letter or digit), or nothing",
+    );
+  }
+  if (key === MANAGED_BY_KEY && value !== MANAGED_BY_VALUE) {
+    throw new UsageError(`label ${quote(MANAGED_BY_KEY)} is set by kubectl-cmlock and cannot be changed`);
+  }
+}
