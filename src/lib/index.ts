@@ -11,7 +11,7 @@
 
 export { Lock } from './lock.ts';
 export { Lease } from './lease.ts';
-export type { AcquiredLock, AcquireOptions, LockInfo, LockOptions, ReleaseOptions, RenewOptions } from './options.ts';
-export type { AcquireOutcome, LockStatus } from '../lock/types.ts';
+export type { AcquiredLock, AcquireOptions, LockOptions, OwnerPod, ReleaseOptions, RenewOptions } from './options.ts';
+export type { AcquireOutcome, LockStatus, LockView } from '../lock/types.ts';
 export { CmlockError, ConfigError, UsageError } from '../errors.ts';
 export { LockHeldError, LockLostError, LockMissingError, NotYourLockError } from '../lock/errors.ts';

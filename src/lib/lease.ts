@@ -59,7 +59,9 @@ export class Lease implements AsyncDisposable {
     });
   }
 
-  /** Fires the moment the lock is lost; its reason is the LockLostError. Never fires after release. */
+  /**
+   * Fires the moment the lock is lost (or when release finds it someone else's); its reason is the LockLostError.
+   */
   get signal(): AbortSignal {
     return this.#lost.signal;
   }
@@ -80,11 +82,12 @@ export class Lease implements AsyncDisposable {
     return this.#released;
   }
 
+  /** `await using lease = await lock.lease()`: release() at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.release();
   }
 
-  /** Stops renewing without releasing (Lock.release deletes the lock itself). */
+  /** @internal Stops renewing without releasing (Lock.release deletes the lock itself). */
   async stop(): Promise<void> {
     this.#released ??= this.#keeper.stop().finally(() => this.#control.forget());
     await this.#released.catch(() => {});

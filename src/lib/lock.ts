@@ -10,7 +10,7 @@ import { describe, leaseTimings } from '../lock/lease.ts';
 import { acquire, release, renew, renewFrom } from '../lock/protocol.ts';
 import { ServerClock } from '../lock/server-clock.ts';
 import type { OwnerReference, StoredLock } from '../lock/store.ts';
-import type { AcquireResult, Holder, LockContext } from '../lock/types.ts';
+import type { AcquireResult, Holder, LockContext, LockView } from '../lock/types.ts';
 import { Lease, type LeaseControl } from './lease.ts';
 import {
   checkOptions,
@@ -19,7 +19,6 @@ import {
   type AcquiredLock,
   type AcquireOptions,
   type Checked,
-  type LockInfo,
   type LockOptions,
   type ReleaseOptions,
   type RenewOptions,
@@ -141,7 +140,7 @@ export class Lock implements AsyncDisposable {
    * otherwise (the lock taken by another process with the same identity) a read, then the update. Rejects with
    * NotYourLockError when someone else holds it, LockMissingError when it is gone.
    */
-  async renew(options: RenewOptions = {}): Promise<LockInfo> {
+  async renew(options: RenewOptions = {}): Promise<LockView> {
     const ttlMs = options.ttl === undefined ? undefined : checkTtl(options.ttl, 'ttl');
     const { signal } = options;
     return this.#call(signal, async () => {

@@ -45,9 +45,16 @@ export interface LockOptions {
    * process's Pod when it runs in one ($POD_NAME/$POD_NAMESPACE, or the in-cluster hostname), best effort;
    * 'none'; or a Pod of the lock's namespace, which must exist.
    */
-  owner?: 'auto' | 'none' | { readonly pod: string };
+  owner?: 'auto' | 'none' | OwnerPod;
 }
 
+/** A Pod of the lock's namespace, named as the lock's owner. */
+export interface OwnerPod {
+  /** The Pod's name. */
+  readonly pod: string;
+}
+
+/** How acquire, lease and hold wait. */
 export interface AcquireOptions {
   /**
    * How long to wait while someone else holds the lock, in ms: 0 tries once; a negative number or Infinity waits
@@ -58,25 +65,26 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
+/** How renew extends the lease. */
 export interface RenewOptions {
   /** A new lease length in ms (at least 1000, or 0: never expires); default: the lock's current one. */
   ttl?: number;
+  /** Cancels the renewal: renew rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
+/** How release gives the lock back. */
 export interface ReleaseOptions {
+  /** Cancels the release: release rejects with the signal's reason (the lock may or may not be gone). */
   signal?: AbortSignal;
 }
 
-/** A lock as `kubectl cmlock ls -o json` prints it: who holds it, until when, its fencing token. */
-export type LockInfo = LockView;
-
-/** What acquire took. */
-export interface AcquiredLock extends LockInfo {
+/** What acquire took: the lock as `kubectl cmlock acquire -o json` prints it, and how it was taken. */
+export interface AcquiredLock extends LockView {
   /** 'acquired': it was free; 'tookOver': an expired holder's lock was replaced; 'alreadyHeld': this identity held it. */
   outcome: AcquireOutcome;
   /** With 'tookOver': the expired lock it replaced. */
-  previous?: LockInfo;
+  previous?: LockView;
 }
 
 /** The options as a Lock uses them, checked. */
