@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchLibraryImport } from './bench/library.ts';
 import { bundle } from './bundle.ts';
 import { distDir, targetName, targets } from './packaging/config.ts';
 import { say } from './packaging/log.ts';
@@ -173,6 +174,17 @@ try {
     { name: 'node -e 0 (Node 26, no application)', argv: [process.execPath, '-e', '0'] },
   ];
   reports.push(measure('start-up: help', startup, { HOME: home }, runs));
+
+  // Issue 16: importing the library costs under a third of the CLI's start-up (scripts/bench/library.ts).
+  const release = variants.find((v) => v.name === 'deferred, warm');
+  if (release) {
+    const cli = {
+      name: `kubectl-cmlock --help [${release.name}] (direct)`,
+      argv: [join(release.dir, 'kubectl-cmlock'), '--help'],
+      env: { HOME: home, XDG_CACHE_HOME: release.cache, PATH: '/usr/bin:/bin' },
+    };
+    reports.push({ title: 'library import', ...(await benchLibraryImport({ runs, cli })) });
+  }
 
   const kubeconfig = process.env.CMLOCK_BENCH_KUBECONFIG;
   if (kubeconfig) {
