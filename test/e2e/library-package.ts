@@ -1,6 +1,6 @@
 // The library as its users get it: `npm pack` of this repository (prepack builds dist/lib), installed into a
 // scratch project that holds nothing else, with test/e2e/library/program.ts beside it, as TypeScript and, stripped
-// of its types by esbuild, as plain JavaScript (program.mjs).
+// of its types by esbuild, as plain JavaScript (program.mjs), and the README's example (example.ts).
 //
 // The scratch project lives in the dev cache (one per worktree) and is kept between runs, so that only the
 // first install fetches @kubernetes/client-node and its dependencies from the registry (~10 s); later runs install
@@ -63,6 +63,7 @@ export function packAndInstall(): Scratch {
   const ts = join(dir, 'program.ts');
   const js = join(dir, 'program.mjs');
   writeFileSync(ts, source);
+  writeFileSync(join(dir, 'example.ts'), readmeExample());
   writeFileSync(js, transformSync(source, { loader: 'ts', format: 'esm', target: 'node24' }).code);
   writeFileSync(
     join(dir, 'tsconfig.json'),
@@ -83,10 +84,19 @@ export function packAndInstall(): Scratch {
         typeRoots: [join(repoRoot, 'node_modules', '@types')],
         types: ['node'],
       },
-      files: ['program.ts'],
+      files: ['program.ts', 'example.ts'],
     }),
   );
   return { dir, ts, js, packMs, installMs };
+}
+
+/** The README's complete example: the first TypeScript block of its "Library" section. */
+function readmeExample(): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Library'));
+  const example = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (example === undefined) throw new Error('README.md: no TypeScript example in the "Library" section');
+  return example;
 }
 
 /** The project's tsc on the scratch project: its output, and whether it passed. */

@@ -65,7 +65,7 @@ describe('the library, packed, installed and used by a program', { timeout: 10 *
     assert.deepEqual(unwanted, [], 'importing it loads neither the command line nor the Kubernetes client');
   });
 
-  test('the TypeScript program typechecks against the installed declarations', () => {
+  test('the TypeScript program and the README example typecheck against the installed declarations', () => {
     const { ok, output } = typecheck(scratch);
     assert.ok(ok, output);
   });
