@@ -14,9 +14,7 @@ import { before, describe, test } from 'node:test';
 import { cmlock, collect, eventually, kubectl, startSealed, testNamespace, uniqueName } from './harness.ts';
 import { modulesLoadedByImport, packAndInstall, typecheck, type Scratch } from './library-package.ts';
 import { show } from './lock-helpers.ts';
-import { readIfExists, seconds, serverLock, tempDir } from './run-helpers.ts';
-
-const MONO_NS = `perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e 'printf "%.0f", clock_gettime(CLOCK_MONOTONIC) * 1e9'`;
+import { counterSection, holdProblems, readHolds, readIfExists, seconds, serverLock, tempDir } from './run-helpers.ts';
 
 /** The two programs: TypeScript with a client-node KubeConfig, plain JavaScript with the library's default. */
 const PROGRAMS = [
@@ -80,14 +78,7 @@ describe('the library, packed, installed and used by a program', { timeout: 10 *
     const LIB_ROUNDS = 6;
     const RUNS = 3;
     const RUN_ROUNDS = 4;
-    const critical = [
-      `s=$(${MONO_NS})`,
-      `n=$(cat '${counter}')`,
-      'sleep 0.005',
-      `echo $((n + 1)) > '${counter}'`,
-      `e=$(${MONO_NS})`,
-      `echo "$s $e $CMLOCK_FENCE $CMLOCK_HOLDER" >> '${log}'`,
-    ].join('; ');
+    const critical = counterSection(counter, log);
 
     const programs = PROGRAMS.map((p) =>
       startProgram(p.file(scratch), ['contend', name, ns, p.connect, counter, log, String(LIB_ROUNDS)]),
@@ -104,23 +95,9 @@ describe('the library, packed, installed and used by a program', { timeout: 10 *
 
     const total = PROGRAMS.length * LIB_ROUNDS + RUNS * RUN_ROUNDS;
     assert.equal(readIfExists(counter), `${total}\n`, 'no update was lost');
-    const holds = (readIfExists(log) ?? '')
-      .trimEnd()
-      .split('\n')
-      .map((line) => {
-        const [start = '', end = '', fence = '', holder = ''] = line.split(' ');
-        return { start: BigInt(start), end: BigInt(end), fence: BigInt(fence), holder };
-      })
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const holds = readHolds(log);
     assert.equal(holds.length, total);
-    const problems: string[] = [];
-    for (let i = 1; i < holds.length; i++) {
-      const [prev, next] = [holds[i - 1], holds[i]];
-      if (!prev || !next) continue;
-      if (next.start <= prev.end) problems.push(`${prev.holder} and ${next.holder} overlap`);
-      if (next.fence <= prev.fence) problems.push(`fence ${next.fence} after ${prev.fence}`);
-    }
-    assert.deepEqual(problems, [], 'holds never overlap and fences increase');
+    assert.deepEqual(holdProblems(holds).problems, [], 'holds never overlap and fences increase');
     const byKind = (tag: string) => holds.filter((h) => h.holder.includes(`/${tag}-`)).length;
     assert.deepEqual([byKind('lib'), byKind('run')], [PROGRAMS.length * LIB_ROUNDS, RUNS * RUN_ROUNDS]);
     assert.equal(await serverLock(ns, name), undefined, 'no lock left behind');

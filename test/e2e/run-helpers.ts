@@ -205,3 +205,58 @@ export async function proxiedCluster(t: TestContext): Promise<{ proxy: FaultProx
   t.after(() => rmSync(dirname(kubeconfig), { recursive: true, force: true }));
   return { proxy, env: { KUBECONFIG: kubeconfig } };
 }
+
+/** CLOCK_MONOTONIC in ns, printed by perl (it starts in a few ms): one clock for every process on this machine. */
+export const MONO_NS = `perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e 'printf "%.0f", clock_gettime(CLOCK_MONOTONIC) * 1e9'`;
+
+/**
+ * A critical section for `run NAME -- sh -c`: a read-modify-write of the number in `counter`, and one line
+ * "START END FENCE HOLDER" (CLOCK_MONOTONIC ns) appended to `log` (one short O_APPEND write keeps lines whole).
+ */
+export function counterSection(counter: string, log: string): string {
+  return [
+    `s=$(${MONO_NS})`,
+    `n=$(cat '${counter}')`,
+    'sleep 0.005',
+    `echo $((n + 1)) > '${counter}'`,
+    `e=$(${MONO_NS})`,
+    `echo "$s $e $CMLOCK_FENCE $CMLOCK_HOLDER" >> '${log}'`,
+  ].join('; ');
+}
+
+/** One hold as counterSection (or a program doing the same) logged it. */
+export interface Hold {
+  start: bigint;
+  end: bigint;
+  fence: bigint;
+  holder: string;
+}
+
+/** The holds logged to `log`, in the order they started. */
+export function readHolds(log: string): Hold[] {
+  return (readIfExists(log) ?? '')
+    .trimEnd()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [start = '', end = '', fence = '', holder = ''] = line.split(' ');
+      return { start: BigInt(start), end: BigInt(end), fence: BigInt(fence), holder };
+    })
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+/** Holds that overlap, and fences that do not increase, in start order; and the smallest gap between two holds (ns). */
+export function holdProblems(holds: Hold[]): { problems: string[]; minGap: bigint | undefined } {
+  const problems: string[] = [];
+  let minGap: bigint | undefined;
+  for (let i = 1; i < holds.length; i++) {
+    const prev = holds[i - 1];
+    const next = holds[i];
+    if (!prev || !next) continue;
+    const gap = next.start - prev.end;
+    if (gap <= 0n) problems.push(`${prev.holder} [${prev.start}, ${prev.end}] and ${next.holder} [${next.start}, ...]`);
+    if (minGap === undefined || gap < minGap) minGap = gap;
+    if (next.fence <= prev.fence) problems.push(`fence ${next.fence} after ${prev.fence}`);
+  }
+  return { problems, minGap };
+}
