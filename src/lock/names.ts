@@ -3,7 +3,7 @@
 // here. A bad value is a usage error (exit 2) found before anything is sent to the cluster.
 
 import { UsageError } from '../errors.ts';
-import { quote } from './text.ts';
+import { printable, quote } from './text.ts';
 
 /** Every lock carries this label (the protocol writes it, the store selects on it); users may not change it. */
 export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
@@ -65,4 +65,36 @@ export function isLabelValue(value: string): boolean {
 /** The labels a lock is written with: the given ones plus managed-by. */
 export function lockLabels(labels: Record<string, string>): Record<string, string> {
   return { ...labels, [MANAGED_BY_KEY]: MANAGED_BY_VALUE };
+}
+
+/**
+ * A holder identity: any printable text that fits on one line. `source` names where it came from in the
+ * caller's words (a flag, an environment variable, an option).
+ */
+export function validateIdentity(value: string, source: string): string {
+  if (value.trim() === '') throw new UsageError(`${source} must not be empty`);
+  if (printable(value) !== value) {
+    throw new UsageError(`${source} must not contain control characters or bidirectional overrides`);
+  }
+  if (value.length > 253) throw new UsageError(`${source} must be at most 253 characters`);
+  return value;
+}
+
+/** One label of a lock, as Kubernetes checks label keys and values; the managed-by label cannot be changed. */
+export function validateLabel(key: string, value: string): void {
+  if (!isLabelKey(key)) {
+    throw new UsageError(
+      `invalid label key ${quote(key)}: use an optional DNS subdomain prefix and '/', then a name of at most ` +
+        "63 characters (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)",
+    );
+  }
+  if (!isLabelValue(value)) {
+    throw new UsageError(
+      `invalid value ${quote(value)} for label ${quote(key)}: use at most 63 characters (letters, digits, ` +
+        "'-', '_' and '.', starting and ending with a letter or digit), or nothing",
+    );
+  }
+  if (key === MANAGED_BY_KEY && value !== MANAGED_BY_VALUE) {
+    throw new UsageError(`label ${quote(MANAGED_BY_KEY)} is set by kubectl-cmlock and cannot be changed`);
+  }
 }

@@ -6,7 +6,7 @@ import { acquiredMessage, bornExpiredWarning } from '../../output/messages.ts';
 import { renderLock, type ObjectFormat } from '../../output/lock.ts';
 import { defineCommand, identityFlag, lockOutputFlag, singleName } from '../command.ts';
 import { LOCK_OUTPUT, OPTIONS, withOverrides } from '../options.ts';
-import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../connection.ts';
+import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerFlag } from '../connection.ts';
 import { statusReporter } from '../status.ts';
 import { duration, labels } from '../validate.ts';
 
@@ -16,7 +16,7 @@ export interface AcquireCommandOptions {
   timeoutMs: number;
   reason: string;
   identity?: string;
-  owner: OwnerChoice;
+  owner: OwnerFlag;
   labels: Record<string, string>;
   output?: ObjectFormat;
 }

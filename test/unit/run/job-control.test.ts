@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { CmlockError, NotHolderError } from '../../../src/errors.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
 import { TICK_MS } from '../../../src/lock/time-jumps.ts';
-import { roughly } from '../../../src/run/lease.ts';
+import { roughly } from '../../../src/lock/lease.ts';
 import { runLocked } from '../../../src/run/run.ts';
 import { FakeChild, harness, lockView, settle, started, storedLock } from './fakes.ts';
 
