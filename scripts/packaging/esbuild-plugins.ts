@@ -48,7 +48,7 @@ function divert(b: PluginBuild, filter: RegExp, namespace: string): void {
 }
 
 /**
- * Every copy of string-width (yargs, cliui and wrap-ansi each carry their own 7.x/8.x; cli-table3 has 4.x)
+ * Every copy of string-width (yargs, cliui and wrap-ansi each carry their own 7.x/8.x; src/output/table.ts has 4.x)
  * builds an `Intl.Segmenter` when its module loads: ~10-20 ms of ICU set-up each, a third of `--help`'s
  * start-up. All our help and table text is printable ASCII, whose width is its length in every version,
  * so each import gets a wrapper that answers that case itself and loads the real module on the first

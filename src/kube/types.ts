@@ -17,6 +17,8 @@ export interface ConnectOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** One line of diagnostics to stderr. */
   log: (line: string) => void;
+  /** How the user chooses a kubeconfig file or a context, for config errors (default: --kubeconfig, --context). */
+  hints?: { kubeconfig: string; context: string };
 }
 
 export interface KubeSession {

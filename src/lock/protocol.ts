@@ -22,8 +22,10 @@ import {
 } from './errors.ts';
 import { recordAcquisition, recordForcedRelease, recordRelease } from './events.ts';
 import { LockFollower, type Verdict } from './follow.ts';
+import { listLocks } from './listing.ts';
 import { lockLabels, validateLockName } from './names.ts';
 import { Operation, PROTOCOL_BACKOFF } from './operation.ts';
+import { ownersKept, selfOwner } from './owners.ts';
 import {
   admit,
   CLAIM_MS,
@@ -50,7 +52,6 @@ import {
   type WaiterEntry,
 } from './queue.ts';
 import {
-  compareLocks,
   DataKey,
   EXPIRY_ALLOWANCE_MS,
   expiresAtText,
@@ -308,9 +309,13 @@ function heldBy(lock: StoredLock, holder: Holder): boolean {
   return lock.data[DataKey.holderIdentity] === holder.identity;
 }
 
-/** The same object, rewritten: its labels and owners kept. */
-function rewrite(lock: StoredLock, data: Record<string, string>): Write {
-  const write: LockWrite = { name: lock.name, labels: { ...lock.labels }, ownerReferences: lock.ownerReferences, data };
+/**
+ * The same object, rewritten: its labels and owner kept (or the lock as its own, when an older cmlock wrote it
+ * without one, or `self`: an offer, whose holder's Pod is not known yet).
+ */
+function rewrite(lock: StoredLock, data: Record<string, string>, self = false): Write {
+  const ownerReferences = self ? [selfOwner(lock)] : ownersKept(lock);
+  const write: LockWrite = { name: lock.name, labels: { ...lock.labels }, ownerReferences, data };
   return { kind: 'update', lock: write, resourceVersion: lock.resourceVersion };
 }
 
@@ -412,7 +417,8 @@ export function decideAcquire(intent: AcquireIntent, seen: Seen<AcquireMeta> & Q
   const ours = (stamp: number): HolderEntry => ownEntry(intent, stamp);
   // 1. Not there: create it. After a deletion that took a queue with it (an older client's release, the Go
   //    library breaking an expired lock, the garbage collector), its waiters rebuild it in their order: the first
-  //    at once, the k-th after k claims (those ahead of it did not).
+  //    at once, the k-th after k claims (those ahead of it did not). Its owner (lock/owners.ts): our Pod, else
+  //    none yet, since a create cannot know the lock's own uid (ownItself gives it after the create).
   if (lock === undefined) {
     const queue = seen.gone === undefined ? [] : liveWaiters(occupantsOf(seen.gone), nowMs, me);
     const k = queue.findIndex((w) => w.acquisitionId === me);
@@ -558,16 +564,14 @@ function ownEntry(intent: AcquireIntent, stampMs: number): HolderEntry {
   return entry;
 }
 
-/** The owner of a lock this call takes alone: its Pod, or none (the previous holder's Pod must not take it along). */
-function owners(opts: AcquireOptions): OwnerReference[] {
-  return opts.owner === undefined ? [] : [opts.owner];
-}
-
-/** The owners of a lock this call now holds beside others: every holder's Pod (the garbage collector waits for all). */
-function ownersBeside(lock: StoredLock, opts: AcquireOptions): OwnerReference[] {
-  const owner = opts.owner;
-  if (owner === undefined || lock.ownerReferences.some((ref) => ref.uid === owner.uid)) return lock.ownerReferences;
-  return [...lock.ownerReferences, owner];
+/**
+ * The one owner (lock/owners.ts) of a lock this call takes: its Pod when it holds the lock alone, else the lock
+ * itself (several holders' Pods cannot all own it, and the previous holder's Pod must not take it along). A create
+ * (`lock` undefined) outside a Pod gets none yet: its uid is unknown until then (ownItself follows).
+ */
+function owners(opts: AcquireOptions, lock?: StoredLock, alone = true): OwnerReference[] {
+  if (alone && opts.owner !== undefined) return [opts.owner];
+  return lock === undefined ? [] : [selfOwner(lock)];
 }
 
 /**
@@ -608,7 +612,7 @@ function takeWrite(
   const write: LockWrite = {
     name: opts.name,
     labels: alone ? lockLabels(opts.labels) : { ...lock.labels, ...lockLabels(opts.labels) },
-    ownerReferences: alone ? owners(opts) : ownersBeside(lock, opts),
+    ownerReferences: owners(opts, lock, alone),
     data,
   };
   // A lapsed holder (not a lapsed offer) was there: a takeover, recorded as such.
@@ -634,7 +638,12 @@ function confirmWrite(intent: AcquireIntent, lock: StoredLock, occ: Occupants, s
     data[DataKey.renewTime] = now;
     data[DataKey.leaseDurationSeconds] = String(Math.max(0, Math.round(opts.ttlMs)) / 1000);
     data[DataKey.expiresAt] = expiresAtText(stampMs, opts.ttlMs);
-    const write: LockWrite = { name: lock.name, labels: lockLabels(opts.labels), ownerReferences: owners(opts), data };
+    const write: LockWrite = {
+      name: lock.name,
+      labels: lockLabels(opts.labels),
+      ownerReferences: owners(opts, lock),
+      data,
+    };
     return { kind: 'update', lock: write, resourceVersion: lock.resourceVersion };
   }
   const holders = stampFences(occ.holders, lock.resourceVersion).map((h) =>
@@ -644,7 +653,7 @@ function confirmWrite(intent: AcquireIntent, lock: StoredLock, occ: Occupants, s
   const write: LockWrite = {
     name: lock.name,
     labels: { ...lock.labels, ...lockLabels(opts.labels) },
-    ownerReferences: ownersBeside(lock, opts),
+    ownerReferences: owners(opts, lock, occ.holders.length === 1),
     data,
   };
   return { kind: 'update', lock: write, resourceVersion: lock.resourceVersion };
@@ -676,7 +685,7 @@ function refreshWrite(
   const write: LockWrite = {
     name: opts.name,
     labels: { ...lock.labels, ...lockLabels(opts.labels) },
-    ownerReferences: lock.ownerReferences,
+    ownerReferences: ownersKept(lock),
     data,
   };
   return { kind: 'update', lock: write, resourceVersion: lock.resourceVersion };
@@ -723,23 +732,32 @@ export async function acquire(ctx: LockContext, opts: AcquireOptions): Promise<A
           mine: acquisitionId,
         });
   let resolved: Resolved<AcquireMeta>;
+  let lock: StoredLock | undefined;
+  let owning = false;
   try {
     // 0. Until a response has told us the server's clock we cannot stamp a record: read first (a held lock then
     //    needs no create either). Otherwise assume it free and create it at once.
     const first = op.serverClock.known() ? undefined : await op.get(opts.name);
     resolved = await resolve(op, plan, first, progress, follower);
+    lock = resolved.lock;
+    // Created outside a Pod: one more write makes the lock its own owner, now that its uid is known.
+    if (lock !== undefined && lock.ownerReferences.length === 0) {
+      owning = true;
+      lock = await ownItself(op, lock, acquisitionId);
+    }
     op.throwIfCancelled(); // Ctrl-C came while we were taking it: give it back below
   } catch (error) {
-    // Interrupted or timed out: out of the queue at once (the line must not stall on us), and a lock a write of
-    // ours may have taken (or a release offered us) is handed on.
-    if (progress.queued || (op.cancelled && progress.claimed)) {
+    // Interrupted or timed out: out of the queue at once (the line must not stall on us); a lock a write of ours
+    // may have taken (or a release offered us), or one we could not give its owner (the Go library would crash on
+    // it), is handed on.
+    if (progress.queued || ((op.cancelled || owning) && progress.claimed)) {
       await withdraw(op, opts.name, acquisitionId, progress.claimed ? undefined : follower?.latest);
     }
     throw error;
   } finally {
     follower?.close();
   }
-  const { lock, by } = resolved;
+  const { by } = resolved;
   if (lock === undefined || by === undefined) throw new Error('acquire resolved without a lock of its own');
   const serverNow = op.serverClock.now();
   const view = lockView(lock, serverNow, holdOf(lock, acquisitionId, ctx.holder));
@@ -758,10 +776,48 @@ function holdOf(lock: StoredLock, acquisitionId: string, holder: Holder): string
   );
 }
 
+/** Limits: a lock renewed under us (the same identity, elsewhere) eight times running; a server that never answers. */
+const OWN_LIMITS: Limits = { failures: 8 };
+
 /**
- * After Ctrl-C or a timeout during acquire: leave the queue (one write), or, if a write of ours took the lock or a
- * release offered it to us, hand it on. `base`: the lock as last seen (else read). Best effort within the cleanup
- * budget: an entry left behind goes stale, and an offer to us is skipped after one claim.
+ * A lock created without an owner (outside a Pod: its uid was unknown until the create) becomes its own owner
+ * (lock/owners.ts) by one more update. The data stays as the create wrote it, with the fence written down (a
+ * holder entry's too): the token is the create's resourceVersion, not this write's.
+ */
+export function decideOwnItself(intent: { acquisitionId: string }, seen: Seen<object>): Action<object> {
+  const { lock } = seen;
+  // 1. No longer our acquisition (released or broken meanwhile): nothing of ours to change.
+  if (lock === undefined || lock.data[DataKey.acquisitionId] !== intent.acquisitionId) return { do: 'done' };
+  // 2. It has its owner: this write took effect and its answer was lost, or a later write (our identity renewing
+  //    it, a waiter joining) gave it.
+  if (lock.ownerReferences.length > 0) return { do: 'done' };
+  // 3. Update with the resourceVersion seen.
+  const write: LockWrite = {
+    name: lock.name,
+    labels: lock.labels,
+    ownerReferences: [selfOwner(lock)],
+    data: withQueue(lock, occupantsOf(lock).waiters),
+  };
+  return { do: 'write', write: { kind: 'update', lock: write, resourceVersion: lock.resourceVersion }, meta: {} };
+}
+
+/** The lock as its own owner, or as it was when it is no longer ours (run's first renewal then finds it lost). */
+async function ownItself(op: Operation, lock: StoredLock, acquisitionId: string): Promise<StoredLock> {
+  const plan: Plan<object> = {
+    name: lock.name,
+    decide: (seen) => decideOwnItself({ acquisitionId }, seen),
+    limits: OWN_LIMITS,
+  };
+  const owned = (await resolve(op, plan, lock)).lock;
+  return owned !== undefined && occupantsOf(owned).holders.some((h) => h.acquisitionId === acquisitionId)
+    ? owned
+    : lock;
+}
+
+/**
+ * After Ctrl-C or a timeout during acquire, or a failed ownItself: leave the queue (one write), or, if a write of
+ * ours took the lock or a release offered it to us, hand it on. `base`: the lock as last seen (else read). Best
+ * effort within the cleanup budget: an entry left behind goes stale, and an offer to us is skipped after one claim.
  */
 async function withdraw(
   op: Operation,
@@ -938,7 +994,7 @@ function handOver(
     waiters: rest,
     limit: occ.limit,
   });
-  return { write: rewrite(lock, data), handedTo: admitted };
+  return { write: rewrite(lock, data, admitted.length > 0), handedTo: admitted };
 }
 
 export function decideRelease(
@@ -1054,13 +1110,13 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
-/** Locks sorted by namespace, then name. */
+/** Locks sorted by namespace, then name: cmlock's and the Go library's (lock/listing.ts). */
 export async function list(ctx: LockContext, options: ListOptions = {}): Promise<LockView[]> {
   const op = new Operation(ctx, options.signal);
   const query: { labelSelector?: string; allNamespaces?: boolean } = {};
   if (options.labelSelector !== undefined) query.labelSelector = options.labelSelector;
   if (options.allNamespaces !== undefined) query.allNamespaces = options.allNamespaces;
-  const locks = await op.request((o) => ctx.store.list(query, o));
+  const locks = await op.request((o) => listLocks(ctx.store, query, o));
   const serverNow = op.serverClock.now();
-  return [...locks].sort(compareLocks).map((lock) => lockView(lock, serverNow));
+  return locks.map((lock) => lockView(lock, serverNow));
 }

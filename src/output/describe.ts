@@ -1,6 +1,7 @@
 // `kubectl cmlock describe NAME`: kubectl-describe-like "Key:  value" lines, the holders of a shared lock or
 // semaphore and the queue in order (each only when there is one), then the lock's Events.
 
+import { bornExpired } from '../lock/go-library.ts';
 import type { DescribedLock, HolderView, LockEvent, WaiterView } from '../lock/types.ts';
 import { printable } from '../lock/text.ts';
 import { renderTable } from './table.ts';
@@ -88,6 +89,9 @@ export function renderDescribe(lock: DescribedLock, now: number): string {
   ];
   if (lock.foreign) fields.push(['Written By', 'the Go lock library (no cmlock record)']);
   if (lock.limit !== undefined) fields.push(['Limit', `${lock.limit} holders at once (a semaphore)`]);
+  if (bornExpired(lock)) {
+    fields.push(['Warning', 'expired before it was created: the Go program that took it may still think it holds it']);
+  }
   const width = Math.max(...fields.map(([key]) => key.length)) + 3;
   const lines: string[] = [];
   for (const [key, value] of fields) {

@@ -92,6 +92,8 @@ function orNone(value: string): string {
 export function hasHolders(locks: readonly LockView[]): boolean {
   return locks.some((lock) => lock.holders !== undefined);
 }
+/** The REASON of a lock the Go library wrote, which records none: how a table tells its locks apart. */
+const GO_LIBRARY = '<Go library>';
 
 /** The `ls` table's header row. */
 export function lockTableHead(options: Omit<LockTableOptions, 'now'>): string[] {
@@ -124,7 +126,7 @@ export function lockTableRow(lock: LockView, options: LockTableOptions, status: 
     formatExpires(lock.expiresAt, options.now),
   ];
   if (options.holders === true) row.push(holdersCell(lock));
-  row.push(String(lock.waiters?.length ?? 0), orNone(lock.reason));
+  row.push(String(lock.waiters?.length ?? 0), lock.foreign ? GO_LIBRARY : orNone(lock.reason));
   if (options.wide === true) {
     row.push(orNone(lock.user), orNone(lock.host), orNone(lock.fence), orNone(lock.owner));
     row.push(lock.acquireTime === '' ? '<unknown>' : formatTimestamp(lock.acquireTime));

@@ -11,6 +11,7 @@ import type { LockChange, LockChangeType } from '../lock/list-watch.ts';
 import { printable } from '../lock/text.ts';
 import { toJsonLine, toYaml } from './format.ts';
 import { hasHolders, lockTableHead, lockTableRow, toLockObject } from './lock.ts';
+import { joinCells } from './table.ts';
 import { displayWidth } from './width.ts';
 
 export type WatchOutput = 'table' | 'wide' | 'json' | 'yaml' | 'name';
@@ -23,8 +24,6 @@ export interface LockWatchOptions {
 
 /** The STATUS a change shows in the table: a deleted lock is free again. */
 const RELEASED = 'Released';
-
-const SEPARATOR = '   ';
 
 export class LockWatchPrinter {
   readonly #options: LockWatchOptions;
@@ -92,7 +91,7 @@ export class LockWatchPrinter {
     }
     for (const line of lines) line.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, displayWidth(cell))));
     this.#widths = widths;
-    return lines.map((line) => `${pad(line, widths).trimEnd()}\n`).join('');
+    return lines.map((line) => `${joinCells(line, widths, displayWidth)}\n`).join('');
   }
 
   #event(type: LockChangeType, lock: LockView): string {
@@ -105,10 +104,4 @@ export class LockWatchPrinter {
         return `cmlock/${lock.name}\n`;
     }
   }
-}
-
-function pad(cells: readonly string[], widths: readonly number[]): string {
-  return cells
-    .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - displayWidth(cell))))
-    .join(SEPARATOR);
 }

@@ -1,5 +1,5 @@
-// How many terminal columns a string takes, for tables printed a row at a time (`ls -w`), where cli-table3 cannot
-// measure the rows still to come. Text reaching it has been through printable(): no control characters.
+// How many terminal columns a string takes, for tables printed a row at a time (`ls -w`), where the rows still to
+// come cannot be measured. Text reaching it has been through printable(): no control characters.
 
 /** Combining marks: no column of their own. */
 const MARK = /^[\p{Mn}\p{Me}]$/u;

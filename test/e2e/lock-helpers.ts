@@ -82,8 +82,16 @@ export interface ConfigMapJson {
     namespace: string;
     uid: string;
     resourceVersion: string;
+    creationTimestamp?: string;
     labels?: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; blockOwnerDeletion?: boolean }[];
+    ownerReferences?: {
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller?: boolean;
+      blockOwnerDeletion?: boolean;
+    }[];
   };
   data?: Record<string, string>;
 }
@@ -99,6 +107,14 @@ export async function cmlockOk(args: string[], opts: RunOptions = {}): Promise<R
   const r = await cmlock(args, { timeoutMs: 120_000, ...opts });
   assert.equal(r.code, 0, `kubectl cmlock ${args.join(' ')}: ${show(r)}`);
   return r;
+}
+
+/** A table as rows of cells (kubectl's look: columns separated by at least two blanks... or three). */
+export function cells(stdout: string): string[][] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split(/ {2,}/));
 }
 
 /** Present only where they apply: the holders of a shared lock or semaphore, its limit, the queue. */
