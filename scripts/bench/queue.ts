@@ -150,16 +150,29 @@ function quantile(xs: number[], q: number): number {
 }
 
 /** ConfigMap requests between two readings, every verb but WATCH (counted when a watch ends): total and 409s. */
-function spent(before: RequestCounts, after: RequestCounts): { total: number; conflicts: number } {
+function spent(
+  before: RequestCounts,
+  after: RequestCounts,
+): { total: number; conflicts: number; byVerb: Record<string, number> } {
   let total = 0;
   let conflicts = 0;
+  const byVerb: Record<string, number> = {};
   for (const [key, n] of Object.entries(countsSince(before, after))) {
     if (key.startsWith('WATCH ')) continue;
     total += n;
     if (key.endsWith(' 409')) conflicts += n;
+    const [verb = '', , code = ''] = key.split(' ');
+    byVerb[`${verb} ${code}`] = (byVerb[`${verb} ${code}`] ?? 0) + n;
   }
-  return { total, conflicts };
+  return { total, conflicts, byVerb };
 }
+
+/** `2.00 PUT 200, 1.00 GET 200` per `n`. */
+const perVerb = (byVerb: Record<string, number>, n: number): string =>
+  Object.entries(byVerb)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${(v / n).toFixed(2)} ${k}`)
+    .join(', ');
 
 export async function queueSection(o: QueueBenchOptions): Promise<QueueReport> {
   const { api } = o;
@@ -258,6 +271,7 @@ export async function queueSection(o: QueueBenchOptions): Promise<QueueReport> {
     return {
       'requests / handoff': drain.total / n,
       '409s / handoff': drain.conflicts / n,
+      'by verb, per handoff': perVerb(drain.byVerb, n),
       'latency median ms': quantile(latencies, 0.5),
       'latency p90 ms': quantile(latencies, 0.9),
       'handoffs seen': latencies.length,
@@ -309,6 +323,7 @@ export async function queueSection(o: QueueBenchOptions): Promise<QueueReport> {
     return {
       'requests / acquisition': s.total / count,
       '409s / acquisition': s.conflicts / count,
+      'by verb, per acquisition': perVerb(s.byVerb, count),
       'most holding at once': most,
     };
   };
@@ -355,6 +370,12 @@ function printTable(title: string, rows: Record<string, Row>): void {
   say(`  ${''.padEnd(width)}${labels.map((l) => l.padStart(10)).join('')}${labels.length === 2 ? '       ratio' : ''}`);
   for (const k of keys) {
     const vs = labels.map((l) => rows[l]?.[k]);
+    if (vs.some((v) => typeof v === 'string')) {
+      // A breakdown: too wide for a column, one line per executable.
+      say(`  ${k}`);
+      labels.forEach((l, i) => say(`    ${l.padEnd(10)}${String(vs[i] ?? '–')}`));
+      continue;
+    }
     const [a, b] = vs;
     const ratio =
       labels.length === 2 && typeof a === 'number' && typeof b === 'number' && a !== 0 ? `${(b / a).toFixed(2)}×` : '';
