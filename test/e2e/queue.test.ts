@@ -2,8 +2,8 @@
 // joined the queue; a waiter SIGKILLed in line is skipped and the line moves on; Ctrl-C leaves the queue at once;
 // a dead holder is taken over by the first in line only, after its lease; --timeout 0 and wait never queue; a Go
 // library lock's release (a plain delete) hands on to the queue in order; ls, describe, -o json, ls -w and the
-// status line show the queue. Each waiter is started once the one before it is in the queue (arrival order is
-// the order of the joining writes).
+// status line show the queue; the Go library sees a queued lock and a semaphore as held. Each waiter is started
+// once the one before it is in the queue (arrival order is the order of the joining writes).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,6 +20,7 @@ import {
   startCmlock,
   type Started,
 } from './lock-helpers.ts';
+import { assertNoPanic, goPeer, peerPod } from './go-peer.ts';
 import { inQueue, outOfOrder, queueOf, watchLock } from './queue-helpers.ts';
 import { readIfExists, tempDir } from './run-helpers.ts';
 
@@ -247,4 +248,40 @@ test('ls -w shows waiters joining and leaving (WAITING, and NEXT with -o wide)',
   await seen(['0 <none>', '1 alice', '2 alice', '1 bob', '0 <none>']);
   ls.child.kill('SIGINT');
   assert.equal((await ls.done).code, 130);
+});
+
+test('the Go library sees a queued lock, and a semaphore whose first holder’s lease ran out, as held', async (t) => {
+  const ns = await testNamespace(t, 'queue');
+  const peer = await peerPod(ns, uniqueName('go-app'));
+  const queued = uniqueName('queued');
+  await cmlockOk(['acquire', queued, '-n', ns, '--identity', 'holder', '--ttl', '10m']);
+  const waiter = startCmlock(['acquire', queued, '-n', ns, '--identity', 'waiter', '--timeout', '2m']);
+  await inQueue(ns, queued, 'waiter');
+  const sem = uniqueName('sem');
+  await cmlockOk(['acquire', sem, '-n', ns, '--limit', '2', '--identity', 'short', '--ttl', '2s']);
+  await cmlockOk(['acquire', sem, '-n', ns, '--limit', '2', '--identity', 'long', '--ttl', '10m']);
+
+  // The library tries at once, then after 1 s and 3 s: by then the short lease has run out.
+  const started = Date.now();
+  const [onQueued, onSem] = await Promise.all([
+    goPeer(peer, ['acquire', queued, '--timeout', '4s']),
+    goPeer(peer, ['acquire', sem, '--timeout', '4s']),
+  ]);
+  for (const r of [onQueued, onSem]) {
+    assertNoPanic(r, 'go-peer acquire of a lock cmlock holds');
+    assert.equal(r.code, 3, `timed out: held all along. ${show(r)}`);
+  }
+  const [q, s] = await Promise.all([getConfigMap(ns, queued), getConfigMap(ns, sem)]);
+  assert.equal(q?.data?.['holderIdentity'], 'holder');
+  assert.deepEqual(identities(await queueOf(ns, queued)), ['waiter'], 'the queue as it was');
+  const holders = JSON.parse(s?.data?.['holders'] ?? '[]') as { identity: string }[];
+  assert.deepEqual(
+    holders.map((h) => h.identity),
+    ['short', 'long'],
+    'nothing broken',
+  );
+  assert.ok(Number(s?.data?.['expiresAt']) * 1000 > started + 5 * 60_000, "expiresAt is the long holder's");
+
+  waiter.child.kill('SIGINT');
+  assert.equal((await waiter.done).code, 130);
 });
