@@ -4,7 +4,8 @@
 //   - one lock, contended by both programs and by `kubectl cmlock run`: an exact counter, no overlapping holds,
 //     fences that only increase;
 //   - `hold` aborts its function's signal when the lock is broken with `kubectl cmlock release --force`;
-//   - Ctrl-C (SIGINT aborting the signal) while waiting leaves the holder's lock as it was, and nothing else.
+//   - Ctrl-C (SIGINT aborting the signal) while waiting leaves the holder's lock as it was, and nothing else;
+//   - a semaphore (`limit: 2`) shared by both programs and `kubectl cmlock run --limit 2`: two at once, never three.
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -14,7 +15,16 @@ import { before, describe, test } from 'node:test';
 import { cmlock, collect, eventually, kubectl, startSealed, testNamespace, uniqueName } from './harness.ts';
 import { modulesLoadedByImport, packAndInstall, typecheck, type Scratch } from './library-package.ts';
 import { show } from './lock-helpers.ts';
-import { counterSection, holdProblems, readHolds, readIfExists, seconds, serverLock, tempDir } from './run-helpers.ts';
+import {
+  counterSection,
+  holdProblems,
+  MONO_NS,
+  readHolds,
+  readIfExists,
+  seconds,
+  serverLock,
+  tempDir,
+} from './run-helpers.ts';
 
 /** The two programs: TypeScript with a client-node KubeConfig, plain JavaScript with the library's default. */
 const PROGRAMS = [
@@ -100,6 +110,33 @@ describe('the library, packed, installed and used by a program', { timeout: 10 *
     assert.deepEqual(holdProblems(holds).problems, [], 'holds never overlap and fences increase');
     const byKind = (tag: string) => holds.filter((h) => h.holder.includes(`/${tag}-`)).length;
     assert.deepEqual([byKind('lib'), byKind('run')], [PROGRAMS.length * LIB_ROUNDS, RUNS * RUN_ROUNDS]);
+    assert.equal(await serverLock(ns, name), undefined, 'no lock left behind');
+  });
+
+  test('limit 2: both programs and run --limit 2 share one semaphore, two at once and never three', async (t) => {
+    const ns = await testNamespace(t, 'lib');
+    const name = uniqueName('slots');
+    const log = join(tempDir(t), 'holds');
+    writeFileSync(log, '');
+    const programs = PROGRAMS.map((p) => startProgram(p.file(scratch), ['slot', name, ns, p.connect, log, '3', '2']));
+    const critical = `s=$(${MONO_NS}); sleep 0.3; e=$(${MONO_NS}); echo "$s $e $CMLOCK_FENCE $CMLOCK_HOLDER" >> '${log}'`;
+    const runs = Array.from({ length: 2 }, async () => {
+      for (let round = 0; round < 2; round++) {
+        const r = await cmlock(['run', name, '-n', ns, '--limit', '2', '--', 'sh', '-c', critical], {
+          timeoutMs: 120_000,
+        });
+        assert.equal(r.code, 0, show(r));
+      }
+    });
+    const results = await Promise.all(programs.map((p) => p.done));
+    await Promise.all(runs);
+    for (const r of results) assert.equal(r.code, 0, show(r));
+    const holds = readHolds(log);
+    assert.equal(holds.length, PROGRAMS.length * 3 + 2 * 2);
+    let most = 0;
+    for (const h of holds) most = Math.max(most, holds.filter((o) => o.start <= h.start && h.start < o.end).length);
+    assert.equal(most, 2, 'two at once, never three');
+    assert.equal(new Set(holds.map((h) => h.fence)).size, holds.length, 'every hold its own fencing token');
     assert.equal(await serverLock(ns, name), undefined, 'no lock left behind');
   });
 
