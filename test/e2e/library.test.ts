@@ -18,6 +18,7 @@ import { show } from './lock-helpers.ts';
 import {
   counterSection,
   holdProblems,
+  mostAtOnce,
   MONO_NS,
   readHolds,
   readIfExists,
@@ -133,9 +134,7 @@ describe('the library, packed, installed and used by a program', { timeout: 10 *
     for (const r of results) assert.equal(r.code, 0, show(r));
     const holds = readHolds(log);
     assert.equal(holds.length, PROGRAMS.length * 3 + 2 * 2);
-    let most = 0;
-    for (const h of holds) most = Math.max(most, holds.filter((o) => o.start <= h.start && h.start < o.end).length);
-    assert.equal(most, 2, 'two at once, never three');
+    assert.equal(mostAtOnce(holds), 2, 'two at once, never three');
     assert.equal(new Set(holds.map((h) => h.fence)).size, holds.length, 'every hold its own fencing token');
     assert.equal(await serverLock(ns, name), undefined, 'no lock left behind');
   });

@@ -20,19 +20,10 @@ import {
   type Started,
 } from './lock-helpers.ts';
 import { inQueue, queueOf } from './queue-helpers.ts';
-import { readIfExists, tempDir } from './run-helpers.ts';
-
-const MONO_NS = `perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e 'printf "%.0f", clock_gettime(CLOCK_MONOTONIC) * 1e9'`;
-
-interface Hold {
-  who: string;
-  start: bigint;
-  end: bigint;
-  fence: bigint;
-}
+import { mostAtOnce, MONO_NS, readHolds, tempDir, type Hold } from './run-helpers.ts';
 
 /**
- * A CMD that logs "WHO START END FENCE" (monotonic ns) around a sleep; with `gate`, it holds on until that file
+ * A CMD that logs "START END FENCE WHO" (monotonic ns) around a sleep; with `gate`, it holds on until that file
  * exists (the test decides when it ends, whatever the machine's load).
  */
 function critical(log: string, who: string, seconds: number, gate?: string): string[] {
@@ -40,33 +31,8 @@ function critical(log: string, who: string, seconds: number, gate?: string): str
   return [
     'sh',
     '-c',
-    `s=$(${MONO_NS}); ${hold}sleep ${seconds}; e=$(${MONO_NS}); echo "${who} $s $e $CMLOCK_FENCE" >> '${log}'`,
+    `s=$(${MONO_NS}); ${hold}sleep ${seconds}; e=$(${MONO_NS}); echo "$s $e $CMLOCK_FENCE ${who}" >> '${log}'`,
   ];
-}
-
-function holdsIn(log: string): Hold[] {
-  return (readIfExists(log) ?? '')
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((line) => {
-      const [who = '', start = '0', end = '0', fence = '0'] = line.split(' ');
-      return { who, start: BigInt(start), end: BigInt(end), fence: BigInt(fence) };
-    });
-}
-
-/** The most holds that overlapped at any instant. */
-function mostAtOnce(holds: Hold[]): number {
-  const marks = holds
-    .flatMap((h) => [
-      { t: h.start, d: 1 },
-      { t: h.end, d: -1 },
-    ])
-    .sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.d - b.d));
-  let now = 0;
-  let most = 0;
-  for (const m of marks) most = Math.max(most, (now += m.d));
-  return most;
 }
 
 const overlap = (a: Hold, b: Hold) => a.start < b.end && b.start < a.end;
@@ -83,13 +49,13 @@ test('20 processes run --limit 3 on one lock: exactly 3 at once, never 4; fences
   );
   const results = await Promise.all(runs.map((r) => r.done));
   for (const r of results) assert.equal(r.code, 0, show(r));
-  const holds = holdsIn(log);
+  const holds = readHolds(log);
   assert.equal(holds.length, 20);
   assert.equal(mostAtOnce(holds), 3, 'three at once, never four');
   assert.equal(new Set(holds.map((h) => h.fence)).size, 20, 'every acquisition its own token');
   for (const a of holds) {
     for (const b of holds) {
-      if (a.end < b.start) assert.ok(a.fence < b.fence, `${b.who} came after ${a.who}: a higher fence`);
+      if (a.end < b.start) assert.ok(a.fence < b.fence, `${b.holder} came after ${a.holder}: a higher fence`);
     }
   }
   assert.equal(await getConfigMap(ns, name), undefined, 'the last one out deleted it');
@@ -228,11 +194,11 @@ test('shared and exclusive: readers overlap, the writer overlaps nobody, and get
   writeFileSync(gate, ''); // the first readers finish
   for (const r of await Promise.all([...readers, writer, ...late].map((p) => p.done))) assert.equal(r.code, 0, show(r));
 
-  const holds = new Map(holdsIn(log).map((h) => [h.who, h]));
+  const holds = new Map(readHolds(log).map((h) => [h.holder, h]));
   const [r1, r2, w, r3, r4] = ['r1', 'r2', 'writer', 'r3', 'r4'].map((k) => holds.get(k));
   assert.ok(r1 && r2 && w && r3 && r4, [...holds.keys()].join(' '));
   assert.ok(overlap(r1, r2), 'readers hold it together');
-  for (const other of [r1, r2, r3, r4]) assert.ok(!overlap(w, other), `the writer overlaps nobody (${other.who})`);
+  for (const other of [r1, r2, r3, r4]) assert.ok(!overlap(w, other), `the writer overlaps nobody (${other.holder})`);
   assert.ok(w.start > r1.end && w.start > r2.end && w.end < r3.start && w.end < r4.start, 'the writer between them');
   assert.ok(overlap(r3, r4), 'the readers behind it enter together');
 });
