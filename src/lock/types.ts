@@ -89,29 +89,45 @@ export interface LockView {
   waiters?: WaiterView[];
 }
 
-/** One holder of a shared lock or semaphore. */
+/** One holder of a shared lock or semaphore (the fields as in LockView, for this hold). */
 export interface HolderView {
+  /** The holder's identity. */
   holder: string;
+  /** Its authenticated Kubernetes user, when the server told it; else ''. */
   user: string;
+  /** Its host name. */
   host: string;
+  /** RFC 3339 on the server's clock. */
   acquireTime: string;
+  /** RFC 3339 on the server's clock: its last renewal. */
   renewTime: string;
+  /** 0 = never expires. */
   leaseDurationSeconds: number;
+  /** RFC 3339, '' when it never expires. */
   expiresAt: string;
+  /** Held or Expired (its own lease), judged on the server's clock. */
   status: LockStatus;
+  /** Why it holds the lock. */
   reason: string;
+  /** Its fencing token: greater than every token handed out for this name before it. */
   fence: string;
+  /** A shared hold (`--shared`); false for an exclusive one or a semaphore's slot. */
   shared: boolean;
 }
 
 /** One waiter in a lock's queue. */
 export interface WaiterView {
+  /** The waiter's identity. */
   identity: string;
+  /** Its authenticated Kubernetes user, when the server told it; else ''. */
   user: string;
+  /** Its host name. */
   host: string;
   /** RFC 3339, server clock: when it joined the queue. */
   since: string;
+  /** Why it wants the lock. */
   reason: string;
+  /** It waits for a shared hold. */
   shared: boolean;
 }
 
