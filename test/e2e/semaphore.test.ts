@@ -278,3 +278,47 @@ test('a limit that differs from the lock’s, and bad values: exit 2, nothing wr
   const listed = (await cmlockOk(['ls', '-n', ns, '-o', 'name'])).stdout;
   assert.equal(listed, `cmlock/${name}\n`, 'no lock created by a bad value');
 });
+
+test('among several holders renew and release act on your own hold; --force breaks one named hold, or --all', async (t) => {
+  const ns = await testNamespace(t, 'sem');
+  const name = uniqueName('many');
+  for (const who of ['a', 'b', 'c']) {
+    await cmlockOk(['acquire', name, '-n', ns, '--limit', '3', '--identity', who, '--ttl', '30m']);
+  }
+  const entries = async () =>
+    JSON.parse((await getConfigMap(ns, name))?.data?.['holders'] ?? '[]') as {
+      identity: string;
+      leaseDurationSeconds: number;
+      fence?: string;
+    }[];
+  const before = await entries();
+  const beforeRv = (await getConfigMap(ns, name))?.metadata.resourceVersion;
+
+  const unnamed = await cmlock(['release', name, '-n', ns, '--force']);
+  assertErrorLine(unnamed, 2, new RegExp(`^error: lock "${name}" has 3 holders \\(a, b, c\\)`));
+  assert.equal((await getConfigMap(ns, name))?.metadata.resourceVersion, beforeRv, 'nothing written');
+
+  await cmlockOk(['renew', name, '-n', ns, '--identity', 'b', '--ttl', '2h']);
+  const renewed = await entries();
+  assert.deepEqual(
+    renewed.map((h) => [h.identity, h.leaseDurationSeconds, h.fence]),
+    // The last one admitted has no fence written yet: its token is the resourceVersion of the write that admitted
+    // it, which the next write (this renewal) writes down.
+    before.map((h) => [h.identity, h.identity === 'b' ? 7200 : 1800, h.fence ?? beforeRv]),
+    "b's lease only; every fence kept",
+  );
+
+  await cmlockOk(['release', name, '-n', ns, '--identity', 'a']);
+  assert.deepEqual(
+    (await entries()).map((h) => h.identity),
+    ['b', 'c'],
+  );
+  await cmlockOk(['release', name, '-n', ns, '--force', '--holder', 'c']);
+  assert.deepEqual(
+    (await entries()).map((h) => h.identity),
+    ['b'],
+  );
+  await cmlockOk(['acquire', name, '-n', ns, '--limit', '3', '--identity', 'd']);
+  await cmlockOk(['release', name, '-n', ns, '--force', '--all']);
+  assert.equal(await getConfigMap(ns, name), undefined, '--all: every hold broken, the lock gone');
+});
