@@ -4,6 +4,7 @@
 // that hangs (and ignores its abort signal) cannot delay it.
 
 import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
+import { LinkedAbort } from '../lock/abort.ts';
 import { Backoff } from '../lock/backoff.ts';
 import type { Clock } from '../lock/types.ts';
 import { RetryableError } from '../lock/store.ts';
@@ -164,13 +165,12 @@ export function deadlineSignal(
   ms: number,
   parent: AbortSignal,
 ): { signal: AbortSignal; dispose: () => void } {
-  const timer = new AbortController();
-  const signal = AbortSignal.any([parent, timer.signal]);
-  clock.sleep(Math.max(0, ms), signal).then(
-    () => timer.abort(new RenewTimeout(`no answer within ${roughly(ms)}`)),
+  const link = new LinkedAbort(parent);
+  clock.sleep(Math.max(0, ms), link.signal).then(
+    () => link.abort(new RenewTimeout(`no answer within ${roughly(ms)}`)),
     () => {},
   );
-  return { signal, dispose: () => timer.abort() };
+  return { signal: link.signal, dispose: () => link.abort() };
 }
 
 /**

@@ -2,6 +2,7 @@
 // `__complete` command, which answers from the option table and, for lock names, namespaces and contexts, from
 // the cluster (best effort: a completion never prints an error).
 
+import { LinkedAbort } from '../../lock/abort.ts';
 import { UsageError } from '../../errors.ts';
 import type { Command, GlobalOptions, Invocation } from '../command.ts';
 import { defineCommand, noRest } from '../command.ts';
@@ -65,7 +66,7 @@ function clusterLookup(rt: Runtime): CompletionLookup {
     return openConnection(rt, g, { quiet: true });
   };
   // One deadline for the whole lookup, retries included (the client retries reads that fail).
-  const deadline = () => AbortSignal.any([rt.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]);
+  const deadline = () => new LinkedAbort(rt.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)).signal;
   return {
     async lockNames(target) {
       try {
