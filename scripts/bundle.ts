@@ -21,8 +21,8 @@ import {
   deferPackages,
   fastStringWidth,
   clientNodeTreeShaking,
+  leaveOutUndici,
   lightAssertForYargs,
-  slimUndici,
   stubOptionalRequires,
 } from './packaging/esbuild-plugins.ts';
 import { importedNames } from './packaging/imports.ts';
@@ -110,7 +110,7 @@ export async function bundle(opts: BundleOptions = {}): Promise<BundleResult> {
       stubOptionalRequires,
       fastStringWidth,
       lightAssertForYargs,
-      slimUndici,
+      leaveOutUndici,
       clientNodeTreeShaking,
       ...(defer ? [deferPackages(deferred, fileOf)] : []),
     ],
@@ -129,7 +129,7 @@ export async function bundle(opts: BundleOptions = {}): Promise<BundleResult> {
       ...common(minify),
       stdin: { contents: reexport, resolveDir: repoRoot, loader: 'js', sourcefile: `deferred:${pkg}` },
       outfile: file,
-      plugins: [stubOptionalRequires, fastStringWidth, slimUndici, clientNodeTreeShaking],
+      plugins: [stubOptionalRequires, fastStringWidth, leaveOutUndici, clientNodeTreeShaking],
     });
     record(file, d.metafile);
     assets[key] = file;

@@ -1,6 +1,6 @@
 // esbuild plugins that make the npm dependencies fit a Node single executable, and start faster in one.
 
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import type { OnResolveArgs, Plugin, PluginBuild, ResolveResult } from 'esbuild';
 import { repoRoot } from './config.ts';
 
@@ -135,26 +135,24 @@ module.exports = load ? load(${JSON.stringify(key)}) : require(require('node:pat
 }
 
 /**
- * client-node imports three names from undici (`fetch`, `Agent`, `ProxyAgent`), but undici's index loads
- * all of it: mock agents, caches, cookies, WebSocket, EventSource, a SQLite cache store. Evaluating that is
- * ~50 ms of every command that talks to the API server. client-node gets those three from undici's own
- * modules instead, with the one side effect of the index they rely on (test/e2e/proxy.test.ts goes through
- * ProxyAgent).
+ * client-node imports three names from undici (`fetch`, `Agent`, `ProxyAgent`) at the top of its modules, for its
+ * generated API classes and KubeConfig.applySecurityAuthentication. cmlock uses neither: it sends its requests
+ * through node:https with KubeConfig.applyToHTTPSOptions (src/kube/transport.ts). undici is ~540 KiB of code that
+ * would only be carried along, so each name is a getter that throws if it is ever used.
  */
-export const slimUndici: Plugin = {
-  name: 'slim-undici',
+export const leaveOutUndici: Plugin = {
+  name: 'leave-out-undici',
   setup(b) {
-    divert(b, /^undici$/, 'cmlock-slim-undici');
-    b.onLoad({ filter: /.*/, namespace: 'cmlock-slim-undici' }, (args) => ({
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'cmlock-no-undici' }));
+    b.onLoad({ filter: /.*/, namespace: 'cmlock-no-undici' }, () => ({
       loader: 'js',
-      resolveDir: join(repoRoot, dirname(args.path)),
       contents: `
-// As undici's index does: ProxyAgent tunnels with Dispatcher#connect, one of the API methods mixed in here.
-Object.assign(require('./lib/dispatcher/dispatcher').prototype, require('./lib/api'));
-const { fetch } = require('./lib/web/fetch');
-exports.fetch = (input, init) => fetch(input, init);
-exports.Agent = require('./lib/dispatcher/agent');
-exports.ProxyAgent = require('./lib/dispatcher/proxy-agent');
+const missing = (name) => () => {
+  throw new Error('undici.' + name + ' is not part of kubectl-cmlock (src/kube/transport.ts sends every request)');
+};
+for (const name of ['fetch', 'Agent', 'ProxyAgent']) {
+  Object.defineProperty(exports, name, { enumerable: true, get: missing(name) });
+}
 `,
     }));
   },

@@ -113,7 +113,7 @@ export async function keepWatching(
 }
 
 /**
- * Transport failures a watch rides out (thrown by fetch as plain errors, or mapped to RetryableError /
+ * Transport failures a watch rides out (thrown by the transport as plain errors, or mapped to RetryableError /
  * AmbiguousWriteError). Any other CmlockError (403, 401, …) ends it: it will not heal by itself.
  */
 function isTransient(error: unknown): boolean {
