@@ -21,6 +21,7 @@ import {
   deferPackages,
   fastStringWidth,
   clientNodeTreeShaking,
+  lazyClientNodeImports,
   leaveOutUndici,
   lightAssertForYargs,
   stubOptionalRequires,
@@ -129,7 +130,7 @@ export async function bundle(opts: BundleOptions = {}): Promise<BundleResult> {
       ...common(minify),
       stdin: { contents: reexport, resolveDir: repoRoot, loader: 'js', sourcefile: `deferred:${pkg}` },
       outfile: file,
-      plugins: [stubOptionalRequires, fastStringWidth, leaveOutUndici, clientNodeTreeShaking],
+      plugins: [stubOptionalRequires, fastStringWidth, leaveOutUndici, lazyClientNodeImports, clientNodeTreeShaking],
     });
     record(file, d.metafile);
     assets[key] = file;

@@ -1,6 +1,7 @@
 // esbuild plugins that make the npm dependencies fit a Node single executable, and start faster in one.
 
-import { basename, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { OnResolveArgs, Plugin, PluginBuild, ResolveResult } from 'esbuild';
 import { repoRoot } from './config.ts';
 
@@ -155,6 +156,56 @@ for (const name of ['fetch', 'Agent', 'ProxyAgent']) {
 }
 `,
     }));
+  },
+};
+
+/**
+ * Packages that client-node's KubeConfig imports at the top of its modules but needs only for some kubeconfigs:
+ * YAML parsing (cmlock parses kubeconfigs itself), the Azure, GCP and OIDC auth providers, and the SOCKS and
+ * HTTP proxy agents. Evaluated with KubeConfig, they were ~20 ms of CPU in every command that talks to the API
+ * server (npm run bench). Each becomes a module of getters, one per export name (read from the package at
+ * build time), that loads the real package on first use; esbuild's CommonJS interop reads names through
+ * getters, so a kubeconfig with a plain token or client certificate never loads them.
+ */
+const lazyForClientNode = [
+  'js-yaml',
+  'jsonpath-plus',
+  'openid-client',
+  'rfc4648',
+  'socks',
+  'socks-proxy-agent',
+  'hpagent',
+];
+
+export const lazyClientNodeImports: Plugin = {
+  name: 'lazy-client-node-imports',
+  setup(b) {
+    const filter = new RegExp(`^(${lazyForClientNode.map(escapeRe).join('|')})$`);
+    b.onResolve({ filter }, async (args) => {
+      if (!args.importer.includes('/node_modules/@kubernetes/client-node/')) return undefined;
+      const real = await resolveAsUsual(b, args);
+      if (real === undefined) return undefined;
+      if (real.errors.length) return { errors: real.errors };
+      // The suffix keeps the shim CommonJS: esbuild would read a path ending in .mjs as an ES module.
+      return { path: `${relative(repoRoot, real.path)}.lazy.cjs`, namespace: 'cmlock-lazy' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cmlock-lazy' }, async (args) => {
+      const path = args.path.slice(0, -'.lazy.cjs'.length);
+      const names = Object.keys((await import(pathToFileURL(join(repoRoot, path)).href)) as object).filter(
+        (name) => name !== 'default' && name !== '__esModule' && name !== 'module.exports',
+      );
+      return {
+        loader: 'js',
+        resolveDir: repoRoot,
+        contents: `
+let real;
+const load = () => (real ??= require(${JSON.stringify(`./${path}`)}));
+for (const name of ${JSON.stringify(names)}) {
+  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });
+}
+`,
+      };
+    });
   },
 };
 
