@@ -24,6 +24,7 @@ import {
   lazyClientNodeImports,
   leaveOutUndici,
   lightAssertForYargs,
+  noYargsHelpCache,
   stubOptionalRequires,
 } from './packaging/esbuild-plugins.ts';
 import { importedNames } from './packaging/imports.ts';
@@ -111,6 +112,7 @@ export async function bundle(opts: BundleOptions = {}): Promise<BundleResult> {
       stubOptionalRequires,
       fastStringWidth,
       lightAssertForYargs,
+      noYargsHelpCache,
       leaveOutUndici,
       clientNodeTreeShaking,
       ...(defer ? [deferPackages(deferred, fileOf)] : []),

@@ -1,5 +1,6 @@
 // esbuild plugins that make the npm dependencies fit a Node single executable, and start faster in one.
 
+import { readFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { OnResolveArgs, Plugin, PluginBuild, ResolveResult } from 'esbuild';
@@ -104,6 +105,24 @@ exports.strictEqual = (a, b, m) => { if (!Object.is(a, b)) fail(m, a, b, 'strict
 exports.notStrictEqual = (a, b, m) => { if (Object.is(a, b)) fail(m, a, b, 'strictly unequal'); };
 `,
     }));
+  },
+};
+
+/**
+ * After a command's handler, yargs renders that command's whole help text and keeps it, for a failure that
+ * might print it later (command.js, `cacheHelpMessage`). cmlock's handler only records the command, and its
+ * `fail` throws without printing help: the text was never used, and rendering it was ~6 ms of every command
+ * (a CPU profile of `ls`). The call is taken out of the bundled yargs; the build fails if it is not found.
+ */
+export const noYargsHelpCache: Plugin = {
+  name: 'no-yargs-help-cache',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const call = 'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();';
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(call)) throw new Error(`${args.path}: no ${call} to take out (a new yargs?)`);
+      return { loader: 'js', contents: source.replace(call, '/* help not cached: see noYargsHelpCache */') };
+    });
   },
 };
 
