@@ -61,6 +61,8 @@ export interface ClientOptions {
   requestTimeoutMs: number;
   verbosity: number;
   log: (line: string) => void;
+  /** Told the time sample of every response (ConnectOptions.serverTime). */
+  serverTime?: (sample: ServerTimeSample) => void;
 }
 
 export interface Timed<T> {
@@ -197,8 +199,9 @@ export class KubeClient {
       try {
         const answer = await this.#once(send, probe, signal, state);
         this.#logRequest(spec, probe.status, started);
-        return { value: answer.data, time: probe.sample() };
+        return { value: answer.data, time: this.#observed(probe) };
       } catch (raw) {
+        this.#observed(probe); // an error answer tells the server's time as well
         if (signal?.aborted) throw signal.reason;
         const code = statusCode(raw);
         this.#logRequest(spec, code, started);
@@ -253,6 +256,13 @@ export class KubeClient {
     }
   }
 
+  /** The time sample of an answer, passed on to ClientOptions.serverTime. */
+  #observed(probe: Probe): ServerTimeSample | undefined {
+    const sample = probe.sample();
+    if (sample !== undefined) this.#options.serverTime?.(sample);
+    return sample;
+  }
+
   /** One request and its whole answer: JSON, or HttpStatusError for anything but 2xx. */
   async #exchange(request: ApiRequest, signal: AbortSignal, probe: Probe, state: FailureState): Promise<unknown> {
     const prepared = await this.#credentials();
@@ -303,7 +313,7 @@ export class KubeClient {
       probe.received(response);
       const status = response.statusCode ?? 0;
       this.#logRequest(spec, status, started);
-      return { status, headers: headersOf(response), body: response, time: probe.sample() };
+      return { status, headers: headersOf(response), body: response, time: this.#observed(probe) };
     } catch (raw) {
       if (signal.aborted) throw signal.reason;
       state.timedOut = headersTimeout.signal.aborted;

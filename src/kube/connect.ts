@@ -18,7 +18,12 @@ export function connect(options: ConnectOptions, tuning: Partial<Tuning> = {}): 
   });
   const client = new KubeClient(
     config,
-    { requestTimeoutMs: options.requestTimeoutMs, verbosity: options.verbosity, log: options.log },
+    {
+      requestTimeoutMs: options.requestTimeoutMs,
+      verbosity: options.verbosity,
+      log: options.log,
+      serverTime: options.serverTime,
+    },
     withDefaults(tuning),
   );
   client.log(
