@@ -75,7 +75,9 @@ function common(minify: boolean): BuildOptions {
     banner: { js: importMetaUrlShim },
     metafile: true,
     logLevel: 'warning',
-    charset: 'utf8',
+    // ASCII with escapes: V8 keeps a script's source as long as the script, one byte a character when all
+    // of it is Latin-1 and two bytes otherwise (a single … in the application doubled its 0.4 MB).
+    charset: 'ascii',
   };
 }
 
