@@ -8,20 +8,37 @@ import tseslint from 'typescript-eslint';
  * @type {Record<string, { never: string[], typesOnly?: string[], why: string }>}
  */
 const PARTS = {
-  errors: { never: ['main', 'cli', 'kube', 'lock', 'output', 'run'], why: 'errors.ts is the root every part shares' },
-  lock: { never: ['main', 'cli', 'kube', 'output', 'run'], why: 'src/lock knows no client, command line or screen' },
-  kube: { never: ['main', 'cli', 'output', 'run'], why: 'src/kube implements the lock store; it knows no command' },
-  output: { never: ['main', 'cli', 'kube', 'run'], why: 'src/output renders lock data; it talks to nothing' },
-  run: { never: ['main', 'cli', 'kube', 'output'], why: 'src/run supervises CMD over the lock API alone' },
+  errors: {
+    never: ['main', 'cli', 'kube', 'lock', 'output', 'run', 'lib'],
+    why: 'errors.ts is the root every part shares',
+  },
+  lock: {
+    never: ['main', 'cli', 'kube', 'output', 'run', 'lib'],
+    why: 'src/lock knows no client, command line or screen',
+  },
+  kube: {
+    never: ['main', 'cli', 'output', 'run', 'lib'],
+    why: 'src/kube implements the lock store; it knows no command',
+  },
+  output: { never: ['main', 'cli', 'kube', 'run', 'lib'], why: 'src/output renders lock data; it talks to nothing' },
+  run: { never: ['main', 'cli', 'kube', 'output', 'lib'], why: 'src/run supervises CMD over the lock API alone' },
   cli: {
-    never: ['main'],
+    never: ['main', 'lib'],
     typesOnly: ['kube'],
     why: 'src/cli gets the Kubernetes session through Runtime.connect (loaded on first use)',
+  },
+  lib: {
+    never: ['main', 'cli', 'output', 'run'],
+    typesOnly: ['kube'],
+    why: 'src/lib is the library: the protocol for programs, with no command line, and src/kube loaded by import() on first use',
   },
 };
 
 /** `(../)+part/` or `(../)+part.ts`: an import of that part from anywhere below src/. */
 const partRegex = (names) => `^(\\.\\./)+(${names.join('|')})(/|\\.ts$)`;
+
+/** Entry points besides src/main.ts that read process.env. */
+const ENV_READERS = ['src/sea-main.ts', 'src/lib/system.ts'];
 
 const CLIENT_NODE = {
   name: '@kubernetes/client-node',
@@ -39,7 +56,8 @@ export default tseslint.config(
     },
   },
   {
-    // Only the entry point touches argv, env and exit codes.
+    // Only the entry point touches argv, env and exit codes; the environment is read by the entry points alone
+    // (the executable's loader, and the library's System), and handed down from there.
     files: ['src/**/*.ts'],
     ignores: ['src/main.ts'],
     rules: {
@@ -52,6 +70,22 @@ export default tseslint.config(
           property: 'any',
           message:
             'Use LinkedAbort (src/lock/abort.ts): Node keeps AbortSignal.any() composites of a long-lived signal.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/main.ts', ...ENV_READERS],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'exit', message: 'Throw a CmlockError; only src/main.ts exits.' },
+        { object: 'process', property: 'argv', message: 'Only src/main.ts reads argv.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Only the entry points read the environment; take it as an argument.',
         },
       ],
     },

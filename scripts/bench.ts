@@ -5,6 +5,7 @@
 // not). Never a test: nothing here asserts a time.
 //
 //   startup          `kubectl cmlock --help` vs `kubectl version --client` (warm and cold code cache, direct)
+//   library          issue 16: `import('kubectl-cmlock')` vs the executable's start-up (scripts/bench/library.ts)
 //   ls               `ls` with 3 locks vs `kubectl get cm -l app.kubernetes.io/managed-by=kubectl-cmlock`
 //   all-namespaces   `ls -A` over 20 namespaces of 50 locks and 50 other ConfigMaps each: time and peak RSS
 //   scale            3,000 locks among 3,000 other ConfigMaps: `ls`, `-o wide|json|yaml|name`, time and RSS
@@ -24,6 +25,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AdminClient, countsSince, formatCounts, requestCounts, type RequestCounts } from './apiserver.ts';
 import { idleSection } from './bench/idle-section.ts';
+import { benchLibraryImport } from './bench/library.ts';
 import { hasGnuTime, measurePairs, runOnce, type Bench, type PairResult, type Sealed } from './bench/measure.ts';
 import {
   leftoverNamespaces,
@@ -41,7 +43,7 @@ import { baseNode } from './packaging/node-dist.ts';
 import { buildSea } from './packaging/sea.ts';
 import { strippedBase } from './packaging/strip.ts';
 
-const SECTIONS = ['startup', 'ls', 'all-namespaces', 'scale', 'one-shot', 'requests', 'idle'] as const;
+const SECTIONS = ['startup', 'library', 'ls', 'all-namespaces', 'scale', 'one-shot', 'requests', 'idle'] as const;
 type Section = (typeof SECTIONS)[number];
 const GOAL = 1.5;
 
@@ -135,7 +137,7 @@ if (!gnuTime) say('  /usr/bin/time (GNU time) is missing: peak RSS is not measur
 const home = mkdtempSync(join(tmpdir(), 'cmlock-bench-home-'));
 const warm = { XDG_CACHE_HOME: join(home, 'cache') };
 const cold = { XDG_CACHE_HOME: '/dev/null' };
-const needsCluster = only.some((s) => s !== 'startup');
+const needsCluster = only.some((s) => s !== 'startup' && s !== 'library');
 const cluster = needsCluster ? await startCluster() : undefined;
 const sealed: Sealed = { pluginDir, home, ...(cluster ? { kubeconfig: cluster.state.kubeconfig } : {}) };
 const api = cluster ? AdminClient.open() : undefined;
@@ -172,6 +174,15 @@ try {
       ],
     );
     record('startup', results);
+  }
+
+  if (wants('library')) {
+    const cli = {
+      name: 'kubectl-cmlock --help (direct, warm code cache)',
+      argv: [join(pluginDir, 'kubectl-cmlock'), '--help'],
+      env: { HOME: home, PATH: '/usr/bin:/bin', ...warm },
+    };
+    report.library = await benchLibraryImport({ runs: runs(30), cli });
   }
 
   // One real lock, written by the executable under test; every other lock is a copy of it.

@@ -1,6 +1,7 @@
-// Starts and stops the real local control plane (test/control-plane) used by the e2e tests and the demo.
-// The Go program is built once and cached outside the repository, keyed on the hash of its sources, so a
-// fresh clone on a machine that built it before starts in seconds.
+// Starts and stops the real local control plane (test/control-plane) used by the e2e tests and the demo, and
+// builds the Go-library test peer (test/go-peer). Both Go programs are built once and cached outside the
+// repository, keyed on the hash of their sources, so a fresh clone on a machine that built them before starts in
+// seconds.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,7 +21,6 @@ import { cacheDir, repoRoot } from './paths.ts';
 
 export { cacheDir, repoRoot };
 export const clusterDir = join(repoRoot, '.cluster');
-const sourceDir = join(repoRoot, 'test', 'control-plane');
 const kubeVersion = 'v1.36.3';
 
 export interface ClusterState {
@@ -35,50 +35,87 @@ const say = (line: string): void => {
   process.stderr.write(`cluster: ${line}\n`);
 };
 
-function sourceHash(): string {
+/** A Go program of the test tooling, built from its own module and cached as <cache>/<name>-<hash>. */
+interface GoProgram {
+  name: string;
+  /** The module directory: its go.mod, go.sum and top-level *.go files are the cache key. */
+  dir: string;
+  /** Mixed into the key: what the sources do not say (the version that ldflags stamp in). */
+  salt: string;
+  ldflags: string;
+  /** What is being built and how long it takes, for the line printed before a build. */
+  announce: string;
+}
+
+function sourceHash(program: GoProgram): string {
   const h = createHash('sha256');
-  h.update(kubeVersion);
-  for (const f of readdirSync(sourceDir).sort()) {
+  h.update(program.salt);
+  for (const f of readdirSync(program.dir).sort()) {
     if (f === 'go.mod' || f === 'go.sum' || f.endsWith('.go')) {
       h.update(f);
-      h.update(readFileSync(join(sourceDir, f)));
+      h.update(readFileSync(join(program.dir, f)));
     }
   }
   return h.digest('hex').slice(0, 16);
 }
 
-/** Returns the path of the control-plane binary, building it when the cached one is missing or stale. */
-export async function ensureBinary(): Promise<string> {
-  const bin = join(cacheDir(), `controlplane-${sourceHash()}`);
+/** Returns the path of the program's binary, building it when the cached one is missing or stale. */
+async function ensureGoBinary(program: GoProgram): Promise<string> {
+  const bin = join(cacheDir(), `${program.name}-${sourceHash(program)}`);
   if (existsSync(bin)) return bin;
   mkdirSync(cacheDir(), { recursive: true });
-  say(
-    `building the test control plane (kube-apiserver + kube-controller-manager ${kubeVersion}, etcd) from the Go ` +
-      'module proxy. First build on 2 cores: about 10-20 minutes; later builds reuse the Go cache.',
-  );
+  say(program.announce);
   const started = Date.now();
   const ticker = setInterval(() => say(`still building... ${Math.round((Date.now() - started) / 1000)}s`), 60_000);
-  const pkg = 'k8s.io/component-base/version';
-  const ldflags = [
-    '-s -w',
-    `-X ${pkg}.gitVersion=${kubeVersion}`,
-    `-X ${pkg}.gitMajor=1`,
-    `-X ${pkg}.gitMinor=36`,
-    `-X ${pkg}.gitTreeState=clean`,
-  ].join(' ');
+  // Concurrent builds (two test processes) each write their own file; the rename makes either one the result.
   const tmp = `${bin}.tmp-${process.pid}`;
-  const build = spawn('go', ['build', '-o', tmp, '-ldflags', ldflags, '.'], {
-    cwd: sourceDir,
+  const build = spawn('go', ['build', '-o', tmp, '-ldflags', program.ldflags, '.'], {
+    cwd: program.dir,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, GOFLAGS: '-mod=readonly -buildvcs=false' },
   });
   const status = await new Promise<number | null>((done) => build.on('exit', done));
   clearInterval(ticker);
-  if (status !== 0) throw new Error(`go build of the control plane failed (exit ${status})`);
+  if (status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new Error(`go build of ${program.name} failed (exit ${status})`);
+  }
   renameSync(tmp, bin);
   say(`built in ${Math.round((Date.now() - started) / 1000)}s: ${bin}`);
   return bin;
 }
+
+const versionPkg = 'k8s.io/component-base/version';
+
+/** The control-plane binary (test/control-plane), built on first use. */
+export const ensureBinary = (): Promise<string> =>
+  ensureGoBinary({
+    name: 'controlplane',
+    dir: join(repoRoot, 'test', 'control-plane'),
+    salt: kubeVersion,
+    ldflags: [
+      '-s -w',
+      `-X ${versionPkg}.gitVersion=${kubeVersion}`,
+      `-X ${versionPkg}.gitMajor=1`,
+      `-X ${versionPkg}.gitMinor=36`,
+      `-X ${versionPkg}.gitTreeState=clean`,
+    ].join(' '),
+    announce:
+      `building the test control plane (kube-apiserver + kube-controller-manager ${kubeVersion}, etcd) from the Go ` +
+      'module proxy. First build on 2 cores: about 10-20 minutes; later builds reuse the Go cache.',
+  });
+
+/** The Go-library test peer (test/go-peer), built on first use. */
+export const ensureGoPeer = (): Promise<string> =>
+  ensureGoBinary({
+    name: 'go-peer',
+    dir: join(repoRoot, 'test', 'go-peer'),
+    salt: '',
+    ldflags: '-s -w',
+    announce:
+      'building the Go peer (test/go-peer, client-go) from the Go module proxy: about 2-6 minutes on 2 cores the ' +
+      'first time (135 s of CPU), seconds once the Go build cache is warm.',
+  });
 
 export function readState(): ClusterState | undefined {
   const file = join(clusterDir, 'state.json');

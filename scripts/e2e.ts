@@ -1,12 +1,13 @@
 // npm run test:e2e [-- --binary] [FILES...]: starts the real control plane if it is not running, runs the
 // end-to-end suite through `kubectl cmlock`, and stops the cluster again if this run started it.
 // --binary puts the single executable (dist/kubectl-cmlock, from npm run build:binary) on PATH instead of the
-// development launcher in bin/, so the whole suite runs against what users install.
+// development launcher in bin/, so the whole suite runs against what users install. The Go-library test peer
+// (test/go-peer) is built or found in the cache first and handed to the tests as CMLOCK_GO_PEER.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, startCluster, stopCluster } from './cluster-lib.ts';
+import { ensureGoPeer, repoRoot, startCluster, stopCluster } from './cluster-lib.ts';
 
 const args = process.argv.slice(2);
 const files = args.filter((a) => a !== '--binary');
@@ -24,6 +25,8 @@ if (args.includes('--binary')) {
   process.env.CMLOCK_PLUGIN_DIR = dir;
 }
 process.stderr.write(`e2e: testing ${process.env.CMLOCK_PLUGIN_DIR ?? join(repoRoot, 'bin')}/kubectl-cmlock\n`);
+// Built here, once, rather than by each test process that needs it (they run two at a time).
+process.env.CMLOCK_GO_PEER = await ensureGoPeer();
 const { started } = await startCluster();
 // Tests that stop or restart the API server, and the 500-process stress test (which would starve the timing
 // bounds of anything beside it), live in test/e2e/serial/ and run alone, after the others.

@@ -14,7 +14,9 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** Every error cmlock throws on purpose: a one-line message that holds no credential. */
 export class CmlockError extends Error {
+  /** The exit code `kubectl cmlock` gives this error (ExitCode). */
   readonly exitCode: number;
   constructor(message: string, exitCode: number = ExitCode.error, options?: { cause?: unknown }) {
     super(message, options);

@@ -11,6 +11,7 @@ import { peekVerbosity, runCli, usageHint } from './cli/app.ts';
 import type { OutputStream, Runtime } from './cli/runtime.ts';
 import { CancelledError, CmlockError, UsageError } from './errors.ts';
 import { systemClock } from './lock/clock.ts';
+import { loginName } from './lock/holder.ts';
 import { startChildProcess } from './run/child.ts';
 import type { RunSignal, SignalSource } from './run/signals.ts';
 import { HOMEPAGE } from './version.ts';
@@ -165,14 +166,7 @@ const runtime: Runtime = {
   bootNow,
   stopSelf: () => process.kill(process.pid, 'SIGSTOP'),
   hostname: () => hostname(),
-  username: () => {
-    try {
-      return userInfo().username;
-    } catch {
-      // No passwd entry (a container running as an arbitrary UID).
-      return process.env['USER'] ?? process.env['LOGNAME'] ?? `uid-${process.getuid?.() ?? 'unknown'}`;
-    }
-  },
+  username: () => loginName(() => userInfo().username, process.env, process.getuid?.()),
   pid: process.pid,
 };
 

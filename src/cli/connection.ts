@@ -2,14 +2,20 @@
 // opened through Runtime.connect), the lock namespace and the server clock; and who holds a lock from here (the
 // identity, authenticated user and host) and which Pod owns it.
 
-import { CmlockError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import type { KubeSession } from '../kube/types.ts';
+import {
+  holderIdentity,
+  resolveOwner as resolvePodOwner,
+  thisPod,
+  type HostFacts,
+  type OwnerChoice,
+} from '../lock/holder.ts';
 import type { Holder, LockContext, OwnerReference, WaitStatus } from '../lock/types.ts';
-import { isDns1123Subdomain } from '../lock/names.ts';
 import { ServerClock } from '../lock/server-clock.ts';
 import type { GlobalOptions } from './command.ts';
 import type { Runtime } from './runtime.ts';
-import { identity as validIdentity, podName } from './validate.ts';
+import { podName } from './validate.ts';
 
 export interface Connection {
   readonly session: KubeSession;
@@ -55,35 +61,16 @@ export async function openConnection(
   };
 }
 
-export interface ThisPod {
-  name: string;
-  namespace: string;
-  /** Where the name came from, for warnings. */
-  from: string;
-}
-
-/**
- * The Pod this process runs in: $POD_NAME and $POD_NAMESPACE (the downward API); else, under the in-cluster
- * config, the hostname (Kubernetes sets it to the Pod's name unless the Pod spec sets one) in the service
- * account's namespace. Undefined outside a Pod.
- */
-function thisPod(rt: Runtime, session: Pick<KubeSession, 'inCluster' | 'podNamespace'>): ThisPod | undefined {
-  const name = rt.env['POD_NAME'];
-  const namespace = rt.env['POD_NAMESPACE'];
-  if (name && namespace) return { name, namespace, from: '$POD_NAME' };
-  if (!session.inCluster || session.podNamespace === undefined) return undefined;
-  const pod = { name: name || rt.hostname(), namespace: namespace || session.podNamespace };
-  if (!isDns1123Subdomain(pod.name)) return undefined;
-  return { ...pod, from: name ? '$POD_NAME' : 'the hostname' };
+/** What identity and Pod detection read of this process (lock/holder.ts decides). */
+function hostFacts(rt: Runtime): HostFacts {
+  return { env: rt.env, hostname: () => rt.hostname(), username: () => rt.username() };
 }
 
 /** --identity, else $CMLOCK_IDENTITY, else pod/NAMESPACE/NAME inside a Pod, else USER@HOST. */
-function resolveIdentity(rt: Runtime, flag: string | undefined, pod: ThisPod | undefined): string {
-  if (flag !== undefined) return validIdentity(flag, '--identity');
-  const fromEnv = rt.env['CMLOCK_IDENTITY'];
-  if (fromEnv !== undefined && fromEnv !== '') return validIdentity(fromEnv, 'CMLOCK_IDENTITY');
-  if (pod !== undefined) return `pod/${pod.namespace}/${pod.name}`;
-  return `${rt.username()}@${rt.hostname()}`;
+function resolveIdentity(rt: Runtime, flag: string | undefined, session: KubeSession): string {
+  const facts = hostFacts(rt);
+  const given = flag === undefined ? undefined : { value: flag, source: '--identity' };
+  return holderIdentity(given, facts, thisPod(facts, session));
 }
 
 /** The holder record; `withUser` asks the server who we are (SelfSubjectReview), for the commands that write it. */
@@ -94,7 +81,7 @@ export async function resolveHolder(
   withUser: boolean,
 ): Promise<Holder> {
   const holder: Holder = {
-    identity: resolveIdentity(rt, identityFlag, thisPod(rt, conn.session)),
+    identity: resolveIdentity(rt, identityFlag, conn.session),
     host: rt.hostname(),
   };
   if (withUser) {
@@ -108,23 +95,20 @@ export async function resolveHolder(
 export function observer(rt: Runtime, conn: Connection): Holder {
   let identity: string;
   try {
-    identity = resolveIdentity(rt, undefined, thisPod(rt, conn.session));
+    identity = resolveIdentity(rt, undefined, conn.session);
   } catch {
     identity = `${rt.username()}@${rt.hostname()}`;
   }
   return { identity, host: rt.hostname() };
 }
 
-/** --owner: unset (automatic inside a Pod), "none", or a Pod in the lock's namespace. */
-export type OwnerChoice =
-  | { readonly kind: 'auto' }
-  | { readonly kind: 'none' }
-  | { readonly kind: 'pod'; readonly name: string; readonly namespace?: string };
+/** --owner: unset (automatic inside a Pod), "none", or a Pod (in the lock's namespace, when one is named). */
+export type OwnerFlag = OwnerChoice | { readonly kind: 'pod'; readonly name: string; readonly namespace: string };
 
 const CROSS_NAMESPACE = 'owner references cannot cross namespaces';
 
 /** Parses --owner; `namespace` is -n when given, to refuse a Pod of another namespace before connecting. */
-export function parseOwner(value: string | undefined, namespace: string | undefined): OwnerChoice {
+export function parseOwner(value: string | undefined, namespace: string | undefined): OwnerFlag {
   if (value === undefined) return { kind: 'auto' };
   if (value === 'none') return { kind: 'none' };
   const parts = value.split('/');
@@ -143,53 +127,26 @@ export function parseOwner(value: string | undefined, namespace: string | undefi
   return { kind: 'pod', name, namespace: podNamespace };
 }
 
-function podOwner(name: string, uid: string): OwnerReference {
-  return { apiVersion: 'v1', kind: 'Pod', name, uid };
-}
-
 /**
- * The owner reference to write, with the Pod's real UID. An explicit Pod that does not exist is an error; the
- * automatic owner is best effort (a warning), since the lock still works without it.
+ * The owner reference to write, with the Pod's real UID (lock/holder.ts resolveOwner): a Pod named with --owner
+ * that does not exist is an error; the automatic owner is best effort, a warning on stderr.
  */
 export async function resolveOwner(
   rt: Runtime,
   conn: Connection,
-  choice: OwnerChoice,
+  choice: OwnerFlag,
 ): Promise<OwnerReference | undefined> {
-  switch (choice.kind) {
-    case 'none':
-      return undefined;
-    case 'pod': {
-      if (choice.namespace !== undefined && choice.namespace !== conn.namespace) {
-        throw new UsageError(
-          `${CROSS_NAMESPACE}: the lock is in namespace "${conn.namespace}", pod "${choice.name}" in "${choice.namespace}"; use --owner pod/NAME for a Pod in the lock's namespace`,
-        );
-      }
-      const uid = await conn.session.getPodUid(conn.namespace, choice.name, rt.signal);
-      if (uid === undefined) {
-        throw new CmlockError(
-          `pod "${choice.name}" not found in namespace "${conn.namespace}": --owner must name an existing Pod in the lock's namespace`,
-        );
-      }
-      return podOwner(choice.name, uid);
-    }
-    case 'auto': {
-      const pod = thisPod(rt, conn.session);
-      if (pod === undefined) return undefined;
-      if (pod.namespace !== conn.namespace) return undefined; // cannot cross namespaces; the lock simply has no owner
-      try {
-        const uid = await conn.session.getPodUid(pod.namespace, pod.name, rt.signal);
-        if (uid !== undefined) return podOwner(pod.name, uid);
-        const hint = pod.from === '$POD_NAME' ? '' : '; set POD_NAME and POD_NAMESPACE from the downward API';
-        rt.stderr.write(
-          `warning: pod "${pod.name}" (from ${pod.from}) not found; the lock is not tied to a Pod${hint}\n`,
-        );
-      } catch (err) {
-        if (rt.signal.aborted) throw err;
-        const why = err instanceof Error ? err.message : String(err);
-        rt.stderr.write(`warning: the lock is not tied to pod "${pod.name}": ${why}\n`);
-      }
-      return undefined;
-    }
+  if (choice.kind === 'pod' && 'namespace' in choice && choice.namespace !== conn.namespace) {
+    throw new UsageError(
+      `${CROSS_NAMESPACE}: the lock is in namespace "${conn.namespace}", pod "${choice.name}" in "${choice.namespace}"; use --owner pod/NAME for a Pod in the lock's namespace`,
+    );
   }
+  return resolvePodOwner(choice, {
+    namespace: conn.namespace,
+    pod: thisPod(hostFacts(rt), conn.session),
+    getPodUid: (namespace, name, signal) => conn.session.getPodUid(namespace, name, signal),
+    signal: rt.signal,
+    source: '--owner',
+    warn: (line) => rt.stderr.write(`warning: ${line}\n`),
+  });
 }

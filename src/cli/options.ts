@@ -67,7 +67,7 @@ export const OPTIONS = {
     long: 'owner',
     kind: 'string',
     describe:
-      'pod/NAME in the lock\'s namespace: the lock is deleted with that Pod (default: this Pod, from $POD_NAME and $POD_NAMESPACE, else the hostname; "none" to disable).',
+      'pod/NAME in the lock\'s namespace: the lock is deleted with that Pod (default: this Pod, from $POD_NAME and $POD_NAMESPACE, else the hostname; "none" for no Pod: the lock then owns itself).',
   },
   labels: {
     long: 'labels',

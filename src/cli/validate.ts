@@ -4,14 +4,12 @@
 import { UsageError } from '../errors.ts';
 import {
   isDns1123Subdomain,
-  isLabelKey,
-  isLabelValue,
-  MANAGED_BY_KEY,
-  MANAGED_BY_VALUE,
+  validateLabel,
   validateLockName,
+  validateIdentity,
   validateNamespace,
 } from '../lock/names.ts';
-import { printable, quote } from '../lock/text.ts';
+import { quote } from '../lock/text.ts';
 import { parseGoDuration } from './go-duration.ts';
 
 /** A lock name (DNS-1123 subdomain). */
@@ -51,21 +49,7 @@ export function labels(items: readonly string[]): Record<string, string> {
       if (eq < 0) throw new UsageError(`invalid label ${quote(pair)}: use key=value, e.g. team=payments`);
       const key = pair.slice(0, eq);
       const value = pair.slice(eq + 1);
-      if (!isLabelKey(key)) {
-        throw new UsageError(
-          `invalid label key ${quote(key)}: use an optional DNS subdomain prefix and '/', then a name of at most ` +
-            "63 characters (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)",
-        );
-      }
-      if (!isLabelValue(value)) {
-        throw new UsageError(
-          `invalid value ${quote(value)} for label ${quote(key)}: use at most 63 characters (letters, digits, ` +
-            "'-', '_' and '.', starting and ending with a letter or digit), or nothing",
-        );
-      }
-      if (key === MANAGED_BY_KEY && value !== MANAGED_BY_VALUE) {
-        throw new UsageError(`label ${quote(MANAGED_BY_KEY)} is set by kubectl-cmlock and cannot be changed`);
-      }
+      validateLabel(key, value);
       if (Object.hasOwn(labels, key) && labels[key] !== value) {
         throw new UsageError(`label ${quote(key)} is given twice with different values`);
       }
@@ -103,12 +87,7 @@ export function podName(value: string): string {
   return value;
 }
 
-/** --identity / $CMLOCK_IDENTITY: any printable text that fits on one line. */
+/** --identity / $CMLOCK_IDENTITY: any printable text that fits on one line (lock/names.ts). */
 export function identity(value: string, source: string): string {
-  if (value.trim() === '') throw new UsageError(`${source} must not be empty`);
-  if (printable(value) !== value) {
-    throw new UsageError(`${source} must not contain control characters or bidirectional overrides`);
-  }
-  if (value.length > 253) throw new UsageError(`${source} must be at most 253 characters`);
-  return value;
+  return validateIdentity(value, source);
 }

@@ -31,6 +31,8 @@ export interface ApiRequest {
   path: string;
   query?: Record<string, string>;
   body?: unknown;
+  /** The Accept header, when not plain JSON (e.g. the metadata-only form of a list). */
+  accept?: string;
 }
 
 /** One try of a call (KubeClient.call): sends the request, resolves with its parsed JSON answer. */

@@ -267,7 +267,7 @@ export class KubeClient {
   async #exchange(request: ApiRequest, signal: AbortSignal, probe: Probe, state: FailureState): Promise<unknown> {
     const prepared = await this.#credentials();
     signal.throwIfAborted();
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT };
+    const headers: Record<string, string> = { Accept: request.accept ?? 'application/json', 'User-Agent': USER_AGENT };
     if (request.body !== undefined) headers['Content-Type'] = 'application/json';
     const url = new URL(this.url(request.path, request.query ?? {}));
     state.sent = true;

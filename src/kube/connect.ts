@@ -5,7 +5,8 @@ import type { LockStore } from '../lock/store.ts';
 import { defaultTuning, KubeClient, type Tuning } from './client.ts';
 import { ConfigMapStore } from './configmap-store.ts';
 import { ResourceNotFoundError } from './errors.ts';
-import { resolveConfig, type ResolvedConfig } from './kubeconfig.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { resolveConfig, resolveLoadedConfig, type ResolvedConfig } from './kubeconfig.ts';
 import type { ConnectOptions, KubeSession } from './types.ts';
 
 export function connect(options: ConnectOptions, tuning: Partial<Tuning> = {}): KubeSession {
@@ -15,7 +16,29 @@ export function connect(options: ConnectOptions, tuning: Partial<Tuning> = {}): 
     namespace: options.namespace,
     env: options.env,
     serviceAccountDir: tuning.serviceAccountDir,
+    hints: options.hints,
   });
+  return open(config, options, tuning);
+}
+
+/**
+ * The same session from a KubeConfig a program loaded itself (the library's `kubeConfig` option): its current
+ * context, with the namespace, proxy and credential rules of connect().
+ */
+export function connectKubeConfig(
+  kc: KubeConfig,
+  options: Omit<ConnectOptions, 'kubeconfig' | 'context'>,
+  tuning: Partial<Tuning> = {},
+): KubeSession {
+  const config = resolveLoadedConfig(kc, { namespace: options.namespace, env: options.env, hints: options.hints });
+  return open(config, options, tuning);
+}
+
+function open(
+  config: ResolvedConfig,
+  options: Omit<ConnectOptions, 'kubeconfig' | 'context'>,
+  tuning: Partial<Tuning>,
+): KubeSession {
   const client = new KubeClient(
     config,
     {

@@ -15,7 +15,7 @@ export interface RawConfigMap {
     resourceVersion?: string;
     creationTimestamp?: Time;
     labels?: Record<string, string>;
-    ownerReferences?: { apiVersion?: string; kind?: string; name?: string; uid?: string }[];
+    ownerReferences?: { apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean }[];
   };
   data?: Record<string, string>;
 }
@@ -36,6 +36,8 @@ export function toStoredLock(cm: RawConfigMap, fallbackNamespace: string): Store
       kind: o.kind ?? '',
       name: o.name ?? '',
       uid: o.uid ?? '',
+      // Only when set: the Go library's mark on its lock (lock/go-library.ts); cmlock never writes it.
+      ...(o.controller === true ? { controller: true } : {}),
     })),
   };
 }

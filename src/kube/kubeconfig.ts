@@ -24,7 +24,19 @@ export interface ResolveOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Where the in-cluster token, ca.crt and namespace live (tests point it elsewhere). */
   serviceAccountDir?: string;
+  /** What the caller's user does to choose a file or a context, for the messages (default: kubectl's flags). */
+  hints?: ConfigHints;
 }
+
+/** The words of a fix: the command line names its flags, the library its options. */
+export interface ConfigHints {
+  /** e.g. "pass --kubeconfig". */
+  kubeconfig: string;
+  /** e.g. "pass --context". */
+  context: string;
+}
+
+const FLAG_HINTS: ConfigHints = { kubeconfig: 'pass --kubeconfig', context: 'pass --context' };
 
 export interface ResolvedConfig {
   contextName: string;
@@ -58,8 +70,6 @@ interface Merged {
   currentContext: string;
 }
 
-const NO_KUBECONFIG = 'no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config';
-
 export function resolveConfig(options: ResolveOptions): ResolvedConfig {
   if (options.namespace !== undefined) validateNamespace(options.namespace);
   const files = kubeconfigFiles(options);
@@ -69,15 +79,40 @@ export function resolveConfig(options: ResolveOptions): ResolvedConfig {
     if (options.context === undefined && inClusterAvailable(options.env, saDir)) {
       return inClusterConfig(options, saDir);
     }
+    const hints = options.hints ?? FLAG_HINTS;
     if (options.env.KUBECONFIG) {
       throw new ConfigError(
-        `no kubeconfig found: none of the files in KUBECONFIG exist; pass --kubeconfig or fix KUBECONFIG`,
+        `no kubeconfig found: none of the files in KUBECONFIG exist; ${hints.kubeconfig} or fix KUBECONFIG`,
       );
     }
-    throw new ConfigError(NO_KUBECONFIG);
+    throw new ConfigError(`no kubeconfig found: set KUBECONFIG, ${hints.kubeconfig}, or create ~/.kube/config`);
   }
-  const merged = mergeFiles(files);
+  const merged = merge(files.map((file) => ({ file, doc: readKubeconfig(file), dir: dirname(resolvePath(file)) })));
   return fromKubeconfig(merged, options);
+}
+
+/**
+ * A KubeConfig a program loaded itself (the library's `kubeConfig` option), checked and used exactly as a file
+ * is: its current context, the same proxy, credential and namespace rules. Read through its own export, so that
+ * every field client-node knows is seen as a kubeconfig file would show it.
+ */
+export function resolveLoadedConfig(
+  kc: KubeConfig,
+  options: Pick<ResolveOptions, 'namespace' | 'env' | 'hints'>,
+): ResolvedConfig {
+  if (options.namespace !== undefined) validateNamespace(options.namespace);
+  const file = 'the KubeConfig given';
+  let doc: unknown;
+  try {
+    doc = JSON.parse(kc.exportConfig());
+  } catch {
+    throw new ConfigError(`cannot read ${file}: its exportConfig() is not a kubeconfig`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`cannot read ${file}: not a kubeconfig (expected a mapping)`);
+  }
+  // Relative paths (client-node made a loaded file's absolute) resolve as a read of them would: from here.
+  return fromKubeconfig(merge([{ file, doc: doc as Raw, dir: resolvePath('.') }]), options);
 }
 
 /** The files to merge, in precedence order; only existing ones (an explicit --kubeconfig must exist). */
@@ -103,11 +138,10 @@ function kubeconfigFiles(options: ResolveOptions): string[] {
   return [];
 }
 
-function mergeFiles(files: string[]): Merged {
+/** Kubeconfig documents in precedence order (the first wins for every name); relative paths resolve against `dir`. */
+function merge(docs: { file: string; doc: Raw; dir: string }[]): Merged {
   const merged: Merged = { clusters: new Map(), users: new Map(), contexts: new Map(), currentContext: '' };
-  for (const file of files) {
-    const doc = readKubeconfig(file);
-    const dir = dirname(resolvePath(file));
+  for (const { file, doc, dir } of docs) {
     for (const { name, body } of namedList(doc.clusters, 'cluster', file)) {
       if (!merged.clusters.has(name)) merged.clusters.set(name, resolveClusterPaths(body, dir));
     }
@@ -182,13 +216,17 @@ function absolute(value: unknown, dir: string): string | undefined {
   return isAbsolute(value) ? value : join(dir, value);
 }
 
-function fromKubeconfig(merged: Merged, options: ResolveOptions): ResolvedConfig {
+function fromKubeconfig(
+  merged: Merged,
+  options: Pick<ResolveOptions, 'context' | 'namespace' | 'env' | 'hints'>,
+): ResolvedConfig {
   const contexts = [...merged.contexts.keys()].sort();
   const available = contexts.length ? contexts.join(', ') : 'none';
   let contextName = options.context;
   if (contextName === undefined) {
     if (!merged.currentContext) {
-      throw new ConfigError(`no current context is set in the kubeconfig: pass --context (available: ${available})`);
+      const hint = (options.hints ?? FLAG_HINTS).context;
+      throw new ConfigError(`no current context is set in the kubeconfig: ${hint} (available: ${available})`);
     }
     contextName = merged.currentContext;
     if (!merged.contexts.has(contextName)) {

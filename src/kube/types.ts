@@ -23,6 +23,8 @@ export interface ConnectOptions {
    * not read the lock first to learn it.
    */
   serverTime?: (sample: ServerTimeSample) => void;
+  /** How the user chooses a kubeconfig file or a context, for config errors (default: --kubeconfig, --context). */
+  hints?: { kubeconfig: string; context: string };
 }
 
 export interface KubeSession {

@@ -1,5 +1,5 @@
-// Watch ConfigMaps: one by name (waiters), or every lock a label selector matches in one or all namespaces
-// (`ls -w`). The stream is read here rather than through client-node's Watch class, whose 2.0.1 version loses
+// Watch ConfigMaps: one by name (waiters), or every one a label selector matches in one or all namespaces
+// (`ls -w`, which tells the locks from the rest). The stream is read here rather than through client-node's Watch class, whose 2.0.1 version loses
 // the error Status of a refused watch (no 403 message), cannot be cancelled before the response arrives, and
 // ignores lines it cannot parse. A watch ends in one of four ways, each told apart: the server closes it
 // (timeoutSeconds reached: the iterator ends), the resourceVersion is too old (an ERROR event with code 410:
@@ -14,7 +14,7 @@ import { toStoredLock, type RawConfigMap } from './convert.ts';
 import { mapRequestError, mapStatus, type RequestSpec } from './errors.ts';
 import { readText } from './transport.ts';
 
-/** What a watch covers: one ConfigMap by name, or every lock matching a label selector (namespace '' = all). */
+/** What a watch covers: one ConfigMap by name, or every one matching a label selector ('': all; namespace '': all). */
 export type WatchScope =
   | { readonly namespace: string; readonly name: string }
   | { readonly namespace: string; readonly labelSelector: string };
@@ -49,7 +49,11 @@ export async function* watchConfigMaps(
     path,
   };
   const selection: Record<string, string> =
-    'name' in scope ? { fieldSelector: `metadata.name=${scope.name}` } : { labelSelector: scope.labelSelector };
+    'name' in scope
+      ? { fieldSelector: `metadata.name=${scope.name}` }
+      : scope.labelSelector !== ''
+        ? { labelSelector: scope.labelSelector }
+        : {};
   const url = client.url(path, {
     watch: '1',
     ...selection,

@@ -2,7 +2,7 @@
 // message states the facts (who holds the lock and until when; strings from the cluster escaped); what the
 // user can do about it, a flag, is for the command to add (src/cli/hints.ts), so nothing here names a flag.
 
-import { HeldError, LockNotFoundError, NotHolderError } from '../errors.ts';
+import { CmlockError, ExitCode, HeldError, LockNotFoundError, NotHolderError } from '../errors.ts';
 import { formatDuration, humanDuration } from './duration.ts';
 import { expiryOf, toLockView } from './record.ts';
 import type { StoredLock } from './store.ts';
@@ -19,12 +19,14 @@ export interface Refusal {
 
 /** Someone else holds the lock: a try-once (timeout 0) found it held, or a wait ran out. Exit 3. */
 export class LockHeldError extends HeldError {
+  /** What was refused: an acquire (the library's acquire, hold and lease), or a wait. */
   readonly operation: 'acquire' | 'wait';
   /** The lock as it was last seen. */
   readonly holder: LockView;
   /** How long the caller waited when its timeout ran out; undefined for a try-once. */
   readonly timedOutAfterMs: number | undefined;
 
+  /** @internal Made by the protocol. */
   constructor(operation: 'acquire' | 'wait', refusal: Refusal, timedOutAfterMs?: number) {
     const { lock, serverNowMs } = refusal;
     const name = quote(lock.name);
@@ -42,13 +44,16 @@ export class LockHeldError extends HeldError {
 
 /** renew or release of a lock that someone else holds. Exit 4. */
 export class NotYourLockError extends NotHolderError {
+  /** What was refused. */
   readonly operation: 'renew' | 'release';
+  /** The lock as it was seen, held by someone else. */
   readonly holder: LockView;
   /** Who we are (Holder.identity). */
   readonly identity: string;
   /** The lock changed hands while a release was resolving a refused or lost delete; it was left untouched. */
   readonly changedHands: boolean;
 
+  /** @internal Made by the protocol. */
   constructor(operation: 'renew' | 'release', refusal: Refusal, identity: string, changedHands = false) {
     const { lock, serverNowMs } = refusal;
     super(
@@ -64,13 +69,37 @@ export class NotYourLockError extends NotHolderError {
 
 /** The lock does not exist. Exit 5. */
 export class LockMissingError extends LockNotFoundError {
+  /** The lock's name. */
   readonly lockName: string;
+  /** Where it was looked for. */
   readonly namespace: string;
 
+  /** @internal Made by the protocol. */
   constructor(lockName: string, namespace: string) {
     super(`lock ${quote(lockName)} not found in namespace ${quote(namespace)}`);
     this.lockName = lockName;
     this.namespace = namespace;
+  }
+}
+
+/**
+ * A lock held over time (the library's hold and lease; lease.ts keepLease) was lost: no renewal succeeded by the
+ * renew deadline ('deadline'), or someone else took or deleted it ('taken'). Exit 6.
+ */
+export class LockLostError extends CmlockError {
+  /** The lock's name. */
+  readonly lockName: string;
+  /** Its namespace. */
+  readonly namespace: string;
+  /** 'deadline': renewals failed until the renew deadline; 'taken': someone else took or deleted it. */
+  readonly kind: 'deadline' | 'taken';
+
+  /** @internal Made by the lease keeper's verdict. */
+  constructor(lockName: string, namespace: string, kind: 'deadline' | 'taken', why: string) {
+    super(`lost lock ${quote(lockName)} in namespace ${quote(namespace)}: ${why}`, ExitCode.lost);
+    this.lockName = lockName;
+    this.namespace = namespace;
+    this.kind = kind;
   }
 }
 

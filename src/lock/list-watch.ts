@@ -2,12 +2,15 @@
 // One watch covers the whole selection, from the list's resourceVersion, kept open by watch-loop.ts: resumed from
 // the last resourceVersion seen when it ends or breaks, and when that is too old (410 Gone), the locks are listed
 // again and the difference is reported. A lease that runs out changes no object, so no event says so: a timer on
-// the server's clock reports the lock as EXPIRED at the moment a waiter could take it.
+// the server's clock reports the lock as EXPIRED at the moment a waiter could take it. The Go library's locks
+// carry no label to select them by, so the watch covers every ConfigMap of the selection and reports the locks
+// among them (lock/listing.ts): one that stops being a lock is reported DELETED, one that becomes one ADDED.
 
 import type { LockContext, LockView } from './types.ts';
 import { LinkedAbort } from './abort.ts';
 import { cancelledError, Operation } from './operation.ts';
-import { compareLocks, toLockView } from './record.ts';
+import { isListed, isReplayed, listLocks } from './listing.ts';
+import { toLockView } from './record.ts';
 import type { ListSelection, StoredLock } from './store.ts';
 import { keepWatching, msUntilExpired, type WatchLoop } from './watch-loop.ts';
 
@@ -28,6 +31,14 @@ export interface LockWatcher {
 
 export interface WatchLocksOptions extends ListSelection {
   signal?: AbortSignal;
+}
+
+/**
+ * A change users cannot see is no news: the update that makes a lock created outside a Pod its own owner
+ * (lock/owners.ts) follows every such create and changes nothing a view shows.
+ */
+function looksTheSame(a: StoredLock, b: StoredLock, serverNow: number): boolean {
+  return JSON.stringify(toLockView(a, serverNow)) === JSON.stringify(toLockView(b, serverNow));
 }
 
 /**
@@ -87,12 +98,12 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
 
   /** Lists again after a 410 (or a suspend) and reports what changed meanwhile; returns the list's resourceVersion. */
   const relist = async (): Promise<string> => {
-    const result = await store.list(selection, { signal });
+    const result = await listLocks(store, selection, { signal });
     op.serverClock.observe(result.time);
     const seen = new Set<string>();
     const again = rearm;
     rearm = false;
-    for (const lock of [...result.value].sort(compareLocks)) {
+    for (const lock of result.value) {
       const key = keyOf(lock);
       seen.add(key);
       const before = known.get(key);
@@ -117,10 +128,10 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
 
   try {
     const first = await op.request(async (s) => {
-      const result = await store.list(selection, s);
+      const result = await listLocks(store, selection, s);
       return { value: result, time: result.time };
     });
-    const locks = [...first.value].sort(compareLocks);
+    const locks = first.value;
     for (const lock of locks) remember(lock);
     const now = op.serverClock.now();
     watcher.listed(
@@ -134,13 +145,22 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
       changed: (event) => {
         if (event.type === 'BOOKMARK') return;
         const key = keyOf(event.lock);
+        const before = known.get(key);
         if (event.type === 'DELETED') {
+          // Only the object known: a ConfigMap that was no lock, or an older one of that name, is not news.
+          if (before?.uid !== event.lock.uid) return;
           forget(key);
           report('DELETED', event.lock);
-        } else {
-          const isNew = !known.has(key);
+        } else if (!isListed(event.lock)) {
+          // No lock any more (its shape changed); a ConfigMap that never was one is none of our business.
+          if (before === undefined) return;
+          forget(key);
+          report('DELETED', before);
+        } else if (!isReplayed(event.lock, before)) {
+          // (Replayed: the watch starts from the older of the two lists' versions, so what they showed comes again.)
+          const news = before === undefined || !looksTheSame(before, event.lock, op.serverClock.now());
           remember(event.lock);
-          report(isNew ? 'ADDED' : 'MODIFIED', event.lock);
+          if (news) report(before === undefined ? 'ADDED' : 'MODIFIED', event.lock);
         }
       },
       resync: relist,

@@ -10,11 +10,13 @@ import type { CmlockError } from '../errors.ts';
 import { Backoff } from './backoff.ts';
 import { LockHeldError, LockMissingError, NotYourLockError } from './errors.ts';
 import { recordAcquisition, recordForcedRelease, recordRelease } from './events.ts';
+import { listLocks } from './listing.ts';
 import { lockLabels, validateLockName } from './names.ts';
 import { Operation, PROTOCOL_BACKOFF } from './operation.ts';
+import { ownersKept, selfOwner } from './owners.ts';
 import {
-  compareLocks,
   DataKey,
+  fenceOf,
   freshRecord,
   isExpired,
   newAcquisitionId,
@@ -242,11 +244,13 @@ export function decideAcquire(
   const { opts, holder, acquisitionId } = intent;
   const { lock, nowMs, stampMs } = seen;
   const noTime: Action<AcquireMeta> = { do: 'fail', error: new NoServerTimeError() };
-  const fresh = (stamp: number): LockWrite => ({
+  // Exactly one owner (lock/owners.ts): our Pod, else the lock itself, whose uid a create cannot know yet (a
+  // lock created without one is given it by decideOwnItself). The previous holder's owner is dropped: its Pod's
+  // deletion must not take our lock with it.
+  const fresh = (stamp: number, taken?: StoredLock): LockWrite => ({
     name: opts.name,
     labels: lockLabels(opts.labels),
-    // The previous holder's owner is dropped: its Pod's deletion must not take our lock with it.
-    ownerReferences: opts.owner === undefined ? [] : [opts.owner],
+    ownerReferences: opts.owner !== undefined ? [opts.owner] : taken !== undefined ? [selfOwner(taken)] : [],
     data: freshRecord({ holder, nowMs: stamp, ttlMs: opts.ttlMs, reason: opts.reason, acquisitionId }),
   });
   // 1. Free, as far as we know: create it.
@@ -268,7 +272,7 @@ export function decideAcquire(
     const refreshed: LockWrite = {
       name: opts.name,
       labels: { ...lock.labels, ...lockLabels(opts.labels) },
-      ownerReferences: lock.ownerReferences,
+      ownerReferences: ownersKept(lock),
       data: renewedRecord(lock, { nowMs: stampMs, ttlMs: opts.ttlMs, reason: opts.reason || undefined }),
     };
     const write: Write = { kind: 'update', lock: refreshed, resourceVersion: lock.resourceVersion };
@@ -278,7 +282,7 @@ export function decideAcquire(
   //    record without fence: this write's resourceVersion becomes the new fence.
   if (isExpired(lock, nowMs)) {
     if (stampMs === undefined) return noTime;
-    const write: Write = { kind: 'update', lock: fresh(stampMs), resourceVersion: lock.resourceVersion };
+    const write: Write = { kind: 'update', lock: fresh(stampMs, lock), resourceVersion: lock.resourceVersion };
     return { do: 'write', write, meta: { outcome: 'tookOver', previous: lock }, claims: true };
   }
   // 5. Held by someone else: report it (try once), or wait until it changes, goes or expires.
@@ -300,17 +304,26 @@ export async function acquire(ctx: LockContext, opts: AcquireOptions): Promise<A
     waits: { operation: 'acquire', startedMono },
   };
   let resolved: Resolved<AcquireMeta>;
+  let lock: StoredLock | undefined;
+  let owning = false;
   try {
     // 0. Until a response has told us the server's clock we cannot stamp a record: read first (a held lock then
     //    needs no create either). Otherwise assume it free and create it at once.
     const first = op.serverClock.known() ? undefined : await op.get(opts.name);
     resolved = await resolve(op, plan, first, progress);
+    lock = resolved.lock;
+    // Created outside a Pod: one more write makes the lock its own owner, now that its uid is known.
+    if (lock !== undefined && lock.ownerReferences.length === 0) {
+      owning = true;
+      lock = await ownItself(op, lock, acquisitionId);
+    }
     op.throwIfCancelled(); // Ctrl-C came while we were taking it: give it back below
   } catch (error) {
-    if (op.cancelled && progress.claimed) await abandon(op, opts.name, acquisitionId);
+    // Cancelled, or a lock we cannot give its owner (the Go library would crash on it): none is left behind.
+    if ((op.cancelled || owning) && progress.claimed) await abandon(op, opts.name, acquisitionId);
     throw error;
   }
-  const { lock, by } = resolved;
+  const { by } = resolved;
   if (lock === undefined || by === undefined) throw new Error('acquire resolved without a lock of its own');
   const serverNow = op.serverClock.now();
   const result: AcquireResult = {
@@ -324,7 +337,42 @@ export async function acquire(ctx: LockContext, opts: AcquireOptions): Promise<A
   return result;
 }
 
-/** After Ctrl-C during acquire: delete the lock if a write of ours took it, so none is left behind. */
+/** Limits: a lock renewed under us (the same identity, elsewhere) eight times running; a server that never answers. */
+const OWN_LIMITS: Limits = { failures: 8 };
+
+/**
+ * A lock created without an owner (outside a Pod: its uid was unknown until the create) becomes its own owner
+ * (lock/owners.ts) by one more update. The data stays as the create wrote it, with the fence written down: the
+ * token is the create's resourceVersion, not this write's.
+ */
+export function decideOwnItself(intent: { acquisitionId: string }, seen: Seen<object>): Action<object> {
+  const { lock } = seen;
+  // 1. No longer our acquisition (released or broken meanwhile): nothing of ours to change.
+  if (lock === undefined || lock.data[DataKey.acquisitionId] !== intent.acquisitionId) return { do: 'done' };
+  // 2. It has its owner: this write took effect and its answer was lost, or our identity renewed it since.
+  if (lock.ownerReferences.length > 0) return { do: 'done' };
+  // 3. Update with the resourceVersion seen.
+  const write: LockWrite = {
+    name: lock.name,
+    labels: lock.labels,
+    ownerReferences: [selfOwner(lock)],
+    data: { ...lock.data, [DataKey.fence]: fenceOf(lock) },
+  };
+  return { do: 'write', write: { kind: 'update', lock: write, resourceVersion: lock.resourceVersion }, meta: {} };
+}
+
+/** The lock as its own owner, or as it was when it is no longer ours (run's first renewal then finds it lost). */
+async function ownItself(op: Operation, lock: StoredLock, acquisitionId: string): Promise<StoredLock> {
+  const plan: Plan<object> = {
+    name: lock.name,
+    decide: (seen) => decideOwnItself({ acquisitionId }, seen),
+    limits: OWN_LIMITS,
+  };
+  const owned = (await resolve(op, plan, lock)).lock;
+  return owned?.data[DataKey.acquisitionId] === acquisitionId ? owned : lock;
+}
+
+/** After Ctrl-C during acquire, or a failed ownItself: delete the lock if a write of ours took it. */
 async function abandon(op: Operation, name: string, acquisitionId: string): Promise<void> {
   const { signal, dispose } = op.cleanupSignal(CLEANUP_BUDGET_MS);
   try {
@@ -369,7 +417,7 @@ export function decideRenew(
   const write: LockWrite = {
     name: lock.name,
     labels: lockLabels(lock.labels),
-    ownerReferences: lock.ownerReferences,
+    ownerReferences: ownersKept(lock),
     data: renewedRecord(lock, { nowMs: seen.stampMs, ttlMs: intent.ttlMs }),
   };
   return { do: 'write', write: { kind: 'update', lock: write, resourceVersion: lock.resourceVersion }, meta: {} };
@@ -488,13 +536,13 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
-/** Locks sorted by namespace, then name. */
+/** Locks sorted by namespace, then name: cmlock's and the Go library's (lock/listing.ts). */
 export async function list(ctx: LockContext, options: ListOptions = {}): Promise<LockView[]> {
   const op = new Operation(ctx, options.signal);
   const query: { labelSelector?: string; allNamespaces?: boolean } = {};
   if (options.labelSelector !== undefined) query.labelSelector = options.labelSelector;
   if (options.allNamespaces !== undefined) query.allNamespaces = options.allNamespaces;
-  const locks = await op.request((o) => ctx.store.list(query, o));
+  const locks = await op.request((o) => listLocks(ctx.store, query, o));
   const serverNow = op.serverClock.now();
-  return [...locks].sort(compareLocks).map((lock) => toLockView(lock, serverNow));
+  return locks.map((lock) => toLockView(lock, serverNow));
 }

@@ -1,6 +1,7 @@
 // The holder record: the ConfigMap data of a lock, to and from what users see. Field names follow client-go's
 // LeaderElectionRecord. Nothing here talks to the cluster or reads a clock; server time is passed in.
 
+import { GO_EXPIRES_AT_KEY, goExpiresAtMs } from './go-library.ts';
 import type { Holder, LockView } from './types.ts';
 import type { StoredLock } from './store.ts';
 import { parseRfc3339, rfc3339 } from './time.ts';
@@ -20,7 +21,7 @@ export const DataKey = {
   /** The fencing token, written by every write after the acquiring one (see fenceOf). */
   fence: 'fence',
   /** Unix seconds, rounded up: what the Go lock library reads. */
-  expiresAt: 'expiresAt',
+  expiresAt: GO_EXPIRES_AT_KEY,
 } as const;
 
 /** 9999-12-31T23:59:59Z: expiresAt of a lock that never expires (the Go library treats a missing one as stale). */
@@ -101,8 +102,9 @@ function leaseMsOf(data: Record<string, string>): number | undefined {
 
 /**
  * When the lock expires, in server epoch ms; undefined = never. Our record: renewTime + lease (lease 0 = never).
- * Otherwise expiresAt (the Go library's key). A lock with neither never expires by time: the Go library treats a
- * missing expiresAt as stale, which lets anyone break a lock whose holder meant it to last.
+ * Otherwise expiresAt (the Go library's key), read as the library reads it (goExpiresAtMs). A lock with neither,
+ * or with an expiresAt the library cannot parse, never expires by time: the Go library treats a missing expiresAt
+ * as stale, which lets anyone break a lock whose holder meant it to last.
  */
 export function expiryOf(lock: StoredLock): number | undefined {
   const renewMs = parseRfc3339(lock.data[DataKey.renewTime]);
@@ -110,10 +112,8 @@ export function expiryOf(lock: StoredLock): number | undefined {
   if (renewMs !== undefined && leaseMs !== undefined) {
     return leaseMs === 0 || renewMs + leaseMs >= NEVER_MS ? undefined : renewMs + leaseMs;
   }
-  const expiresAt = lock.data[DataKey.expiresAt];
-  if (expiresAt === undefined || !/^\d+$/.test(expiresAt)) return undefined;
-  const ms = Number(expiresAt) * 1000;
-  return ms >= NEVER_MS ? undefined : ms;
+  const ms = goExpiresAtMs(lock.data[DataKey.expiresAt]);
+  return ms === undefined || ms >= NEVER_MS ? undefined : ms;
 }
 
 /** Expired on the server's clock (a lower bound, so never early), past the allowance for the Date header. */
@@ -166,7 +166,8 @@ export function toLockView(lock: StoredLock, serverNowMs: number): LockView {
     holder: data[DataKey.holderIdentity] ?? ownerOf(lock),
     user: data[DataKey.user] ?? '',
     host: data[DataKey.host] ?? '',
-    acquireTime: data[DataKey.acquireTime] ?? '',
+    // The Go library's Acquire is its create: the server's creationTimestamp is when it was taken.
+    acquireTime: data[DataKey.acquireTime] ?? (foreign ? (lock.creationTimestamp ?? '') : ''),
     renewTime: data[DataKey.renewTime] ?? '',
     leaseDurationSeconds: (leaseMsOf(data) ?? 0) / 1000,
     expiresAt: expiry === undefined ? '' : rfc3339(expiry),

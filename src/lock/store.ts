@@ -21,6 +21,8 @@ export interface OwnerReference {
   kind: string;
   name: string;
   uid: string;
+  /** Read, never written: the Go library marks its Pod as the controller of its lock. */
+  controller?: boolean;
 }
 
 /** What the protocol asks the store to write: a whole lock object (labels, data, owners). */
@@ -96,11 +98,24 @@ export interface LockStore {
    */
   list(options: ListSelection, request?: RequestOptions): Promise<Result<StoredLock[]> & { resourceVersion?: string }>;
   /**
+   * The ConfigMaps of the selection without the managed-by label, where the Go library's locks are (it writes no
+   * label of its own): listed as metadata only (labels and owners, no data), then those `pick` chooses read in
+   * full, one GET each (one gone meanwhile is left out). `resourceVersion` is the metadata list's.
+   */
+  listUnmanaged(
+    options: ListSelection,
+    pick: (metadata: StoredLock) => boolean,
+    request?: RequestOptions,
+  ): Promise<Result<StoredLock[]> & { resourceVersion?: string }>;
+  /**
    * Watch one lock by name from `resourceVersion`. The iterator ends when the server closes the stream or
    * when it has been silent for longer than the store's watch timeout; it throws on transport errors.
    */
   watch(name: string, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent>;
-  /** Watch every lock `list` selects with the same options (`ls -w`); ends and fails like `watch`. */
+  /**
+   * Watch every ConfigMap of the selection (`ls -w`), the managed-by label not required (the Go library's locks
+   * carry none): the caller tells the locks from the rest (lock/listing.ts). Ends and fails like `watch`.
+   */
   watchList(options: ListSelection, resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent>;
   /** Events recorded on this lock, oldest first (for `describe`). Empty when RBAC forbids reading them. */
   events(lock: StoredLock, options?: RequestOptions): Promise<LockEvent[]>;

@@ -2,6 +2,9 @@
 // seconds, as kubectl shows times. One home for the formats and for the two ways of reading a time: strictly (a
 // record's own times, on which expiry is judged) and leniently (any time others wrote, only to show it).
 
+/** 0000-01-01T00:00:00Z: RFC 3339 has no earlier time (a Date can hold one, but it prints as -000001-...). */
+export const EARLIEST_RFC3339_MS = -62_167_219_200_000;
+
 /** 2026-11-26T06:30:00.123Z: how records and LockView hold times. */
 export function rfc3339(ms: number): string {
   return new Date(ms).toISOString();

@@ -41,28 +41,38 @@ export interface LockContext {
   times?: LocalTimes;
 }
 
+/** 'Held' until the lease runs out on the server's clock, then 'Expired' (anyone may take it over). */
 export type LockStatus = 'Held' | 'Expired';
 
-/** One lock as users see it (`-o json|yaml` prints exactly these fields). */
+/** One lock as users see it (`-o json|yaml` prints exactly these fields; the library returns them). */
 export interface LockView {
+  /** The lock's name: the ConfigMap's. */
   name: string;
+  /** The ConfigMap's namespace. */
   namespace: string;
+  /** The holder's identity; '' when unknown (a lock written by the Go library). */
   holder: string;
+  /** The authenticated Kubernetes user of the holder, when the server told it; else ''. */
   user: string;
+  /** The holder's host name. */
   host: string;
-  /** RFC 3339 on the server's clock, '' when unknown (e.g. a lock written by the Go library). */
+  /** RFC 3339 on the server's clock; a lock written by the Go library: its creationTimestamp; '' when unknown. */
   acquireTime: string;
+  /** RFC 3339 on the server's clock: the last renewal (the acquisition at first). */
   renewTime: string;
   /** 0 = never expires. */
   leaseDurationSeconds: number;
   /** RFC 3339, '' when the lock never expires. */
   expiresAt: string;
+  /** Held or Expired, judged on the server's clock when the lock was read or written. */
   status: LockStatus;
+  /** Why it is held, as its holder said. */
   reason: string;
   /** Decimal string; strictly increases across acquisitions of the same name. */
   fence: string;
   /** `pod/NAME` when an owner reference ties the lock to a Pod, else ''. */
   owner: string;
+  /** The ConfigMap's labels, `app.kubernetes.io/managed-by` included. */
   labels: Record<string, string>;
   /** Server-set creation time of the ConfigMap (RFC 3339). */
   creationTimestamp: string;
@@ -88,6 +98,7 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
+/** 'acquired': it was free; 'tookOver': an expired holder's lock was replaced; 'alreadyHeld': this identity held it. */
 export type AcquireOutcome = 'acquired' | 'alreadyHeld' | 'tookOver';
 
 export interface AcquireResult {
@@ -97,7 +108,7 @@ export interface AcquireResult {
   previous?: LockView;
   /** Local monotonic time (Clock.now) just before the acquiring write was sent: the lease runs from here. */
   leaseStartMono: number;
-  /** The object as the acquiring write left it: where renewFrom starts. */
+  /** The object as acquire left it (after the update that made it its own owner, if any): renewFrom starts here. */
   stored: StoredLock;
 }
 

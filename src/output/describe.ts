@@ -1,5 +1,6 @@
 // `kubectl cmlock describe NAME`: kubectl-describe-like "Key:  value" lines, then the lock's Events.
 
+import { bornExpired } from '../lock/go-library.ts';
 import type { DescribedLock, LockEvent } from '../lock/types.ts';
 import { printable } from '../lock/text.ts';
 import { renderTable } from './table.ts';
@@ -49,6 +50,9 @@ export function renderDescribe(lock: DescribedLock, now: number): string {
     ['Labels', labels.length === 0 ? '<none>' : labels],
   ];
   if (lock.foreign) fields.push(['Written By', 'the Go lock library (no cmlock record)']);
+  if (bornExpired(lock)) {
+    fields.push(['Warning', 'expired before it was created: the Go program that took it may still think it holds it']);
+  }
   const width = Math.max(...fields.map(([key]) => key.length)) + 3;
   const lines: string[] = [];
   for (const [key, value] of fields) {

@@ -73,6 +73,9 @@ function orNone(value: string): string {
   return value === '' ? '<none>' : value;
 }
 
+/** The REASON of a lock the Go library wrote, which records none: how a table tells its locks apart. */
+const GO_LIBRARY = '<Go library>';
+
 /** The `ls` table's header row. */
 export function lockTableHead(options: Omit<LockTableOptions, 'now'>): string[] {
   const head = ['NAME', 'HOLDER', 'STATUS', 'AGE', 'EXPIRES', 'REASON'];
@@ -90,7 +93,7 @@ export function lockTableRow(lock: LockView, options: LockTableOptions, status: 
     status,
     formatAge(since, options.now),
     formatExpires(lock.expiresAt, options.now),
-    orNone(lock.reason),
+    lock.foreign ? GO_LIBRARY : orNone(lock.reason),
   ];
   if (options.wide === true) {
     row.push(orNone(lock.user), orNone(lock.host), orNone(lock.fence), orNone(lock.owner));

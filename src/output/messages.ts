@@ -29,6 +29,18 @@ export function acquiredMessage(result: Pick<AcquireResult, 'lock' | 'outcome' |
   }
 }
 
+/**
+ * The stderr warning of `acquire` after taking over a lock the Go library created already expired (its Acquire
+ * waited past its timeout): the program that created it may still be working under it.
+ */
+export function bornExpiredWarning(previous: LockView): string {
+  const holder = previous.holder === '' ? 'a Go program' : printable(previous.holder);
+  return (
+    `warning: lock "${previous.name}" was created already expired (the Go library's Acquire waited past its ` +
+    `timeout); ${holder} may still think it holds it`
+  );
+}
+
 /** What `renew` prints on stdout without -o. */
 export function renewedMessage(lock: LockView, now: number): string {
   const until = lock.expiresAt === '' ? 'it never expires' : `expires ${formatClock(lock.expiresAt, now)}`;

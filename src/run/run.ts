@@ -19,7 +19,7 @@ import type {
 import type { OwnerReference } from '../lock/store.ts';
 import type { LocalTimes } from '../lock/time-jumps.ts';
 import { exitCodeOf, signalNumber, startFailure, type RunningChild, type StartChild } from './child.ts';
-import { describe } from './lease.ts';
+import { describe } from '../lock/lease.ts';
 import { LinkedAbort } from '../lock/abort.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { printable, quote } from '../lock/text.ts';

@@ -31,7 +31,7 @@ import {
   type LeaseKeeper,
   type LostLock,
   type RenewFn,
-} from './lease.ts';
+} from '../lock/lease.ts';
 import type { JobSignal } from './signals.ts';
 
 export interface SuperviseDeps {
@@ -50,10 +50,17 @@ export interface SuperviseDeps {
 }
 
 /**
- * A lost lock. `killedWhileStopped`: CMD was SIGKILLed while stopped (there is no grace period to give).
- * `watchdogActing`: cmlock was silent past its deadline, so the watchdog has already sent SIGTERM.
+ * A lost lock. `killBy`: monotonic time by which SIGKILL must have been sent. `killedWhileStopped`: CMD was
+ * SIGKILLed while stopped (there is no grace period to give). `watchdogActing`: cmlock was silent past its
+ * deadline, so the watchdog has already sent SIGTERM.
  */
-export type Lost = LostLock & { killedWhileStopped?: boolean; watchdogActing?: boolean };
+export interface Lost {
+  kind: LostLock['kind'];
+  why: string;
+  killBy: number;
+  killedWhileStopped?: boolean;
+  watchdogActing?: boolean;
+}
 
 export type Outcome = { kind: 'exited'; exit: ChildExit } | { kind: 'lost'; lost: Lost };
 
@@ -111,8 +118,10 @@ export function supervise(deps: SuperviseDeps, leaseStartMono: number): Supervis
     });
     keeper = current;
     armWatchdog(leaseStart);
-    void current.lost.then((lost) => {
-      if (keeper === current && !checking) finish({ kind: 'lost', lost });
+    void current.lost.then(({ kind, why, at }) => {
+      // CMD gets its kill-after grace from the moment the lock counts as lost.
+      if (keeper === current && !checking)
+        finish({ kind: 'lost', lost: { kind, why, killBy: at + timings.killAfterMs } });
     });
   };
 

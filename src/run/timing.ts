@@ -10,14 +10,13 @@
 // CMD must be gone before anyone else may take the lock, so lease > renewDeadline + killAfter, counted from the
 // instant before the last successful renewal was sent (the holder's clock never runs ahead of its lease).
 
+import { leaseTimings, type LeaseTimings } from '../lock/lease.ts';
+
 /** As client-go's: a renewal may come up to 1.2 retry periods apart (wait.JitterUntil). */
 const JITTER_FACTOR = 1.2;
 
-export interface RunTimings {
-  /** 0 = the lock never expires and `run` does not renew it. */
-  leaseMs: number;
-  renewDeadlineMs: number;
-  retryPeriodMs: number;
+/** The lease keeper's timings (lease 0: the lock never expires and `run` does not renew it), and CMD's grace. */
+export interface RunTimings extends LeaseTimings {
   killAfterMs: number;
 }
 
@@ -36,19 +35,9 @@ export function brokenTimingRule(t: RunTimings): TimingRule | undefined {
   return undefined;
 }
 
-/**
- * Timings derived from the lease and the kill-after grace. The renew deadline is two thirds of the lease,
- * shortened (down to a third) so that renewDeadline + killAfter leaves a sixth of the lease as headroom for
- * signal delivery, exit and the last request in flight. The renew period is half the renew deadline (a third of
- * the lease unless shortened), so a renewal gets two tries before the deadline. A kill-after of more than half the
- * lease leaves no room: the deadline then stays at two thirds and brokenTimingRule reports leaseTooShort.
- */
+/** Timings derived from the lease and the kill-after grace (lock/lease.ts leaseTimings, with the grace). */
 export function defaultRunTimings(leaseMs: number, killAfterMs: number): RunTimings {
-  if (leaseMs <= 0) return { leaseMs, renewDeadlineMs: 0, retryPeriodMs: 0, killAfterMs };
-  const twoThirds = Math.floor((leaseMs * 2) / 3);
-  const withHeadroom = Math.floor(leaseMs - killAfterMs - leaseMs / 6);
-  const renewDeadlineMs = withHeadroom >= Math.floor(leaseMs / 3) ? Math.min(twoThirds, withHeadroom) : twoThirds;
-  return { leaseMs, renewDeadlineMs, retryPeriodMs: Math.floor(renewDeadlineMs / 2), killAfterMs };
+  return { ...leaseTimings(leaseMs, killAfterMs), killAfterMs };
 }
 
 /** The watchdog's margin is at most this: it acts only once cmlock has clearly missed its own deadline. */

@@ -3,36 +3,10 @@
 // standalone bash script of `kubectl-cmlock completion bash`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from '../../scripts/cluster-lib.ts';
-import { cmlock, kubectl, pluginDir, runSealed, sealedEnv, testNamespace, uniqueName } from './harness.ts';
+import { complete } from './completion-helpers.ts';
+import { cmlock, runSealed, sealedEnv, testNamespace, uniqueName } from './harness.ts';
 import { show } from './lock-helpers.ts';
-
-/**
- * PATH for completion: the plugin under test and a kubectl_complete-cmlock next to it (an unpacked archive has
- * one), else a copy of bin/kubectl_complete-cmlock alone in a directory, which then runs kubectl-cmlock from PATH.
- */
-function completionPath(): string[] {
-  if (existsSync(join(pluginDir(), 'kubectl_complete-cmlock'))) return [pluginDir()];
-  const dir = mkdtempSync(join(tmpdir(), 'cmlock-complete-'));
-  copyFileSync(join(repoRoot, 'bin', 'kubectl_complete-cmlock'), join(dir, 'kubectl_complete-cmlock'));
-  return [dir, pluginDir()];
-}
-const pathDirs = completionPath();
-
-/** `kubectl __complete cmlock WORDS...`: the candidates (without descriptions) and the directive. */
-async function complete(words: string[]): Promise<{ candidates: string[]; directive: string }> {
-  const r = await kubectl(['__complete', 'cmlock', ...words], { pathDirs });
-  assert.equal(r.code, 0, show(r));
-  const lines = r.stdout.split('\n').filter((l) => l !== '');
-  const directive = lines.pop() ?? '';
-  assert.match(directive, /^:\d+$/, show(r));
-  assert.doesNotMatch(r.stderr, /does not provide a matching completion executable/, 'kubectl found no completer');
-  return { candidates: lines.map((l) => l.split('\t')[0] ?? ''), directive };
-}
 
 test('kubectl __complete cmlock: commands, flags and flag values', async () => {
   const commands = await complete(['']);

@@ -63,13 +63,13 @@ export function startSealed(cmd: string, args: string[], opts: RunOptions = {}):
   return spawn(cmd, args, { env: sealedEnv(opts), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-/** Collects a started process's output and exit, killing it after timeoutMs. */
-export function collect(child: ChildProcess, timeoutMs = 60_000, input?: string): Promise<RunResult> {
+/** Collects a started process's output and exit, killing it after timeoutMs. `input: null` leaves stdin open. */
+export function collect(child: ChildProcess, timeoutMs = 60_000, input?: string | null): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin?.end(input ?? '');
+  if (input !== null) child.stdin?.end(input ?? '');
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

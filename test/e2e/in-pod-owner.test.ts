@@ -165,7 +165,11 @@ test(
     assert.match(got.stdout + got.stderr, new RegExp(`acquired lock "${name}"`));
     const after = JSON.parse(await kubectlOk(['-n', ns, 'get', 'configmap', name, '-o', 'json'])) as ConfigMapJson;
     assert.equal(after.data?.['holderIdentity'], 'next@e2e');
-    assert.equal(after.metadata.ownerReferences, undefined, 'the new holder is not tied to the deleted Pod');
+    assert.deepEqual(
+      after.metadata.ownerReferences?.map((o) => [o.kind, o.uid]),
+      [['ConfigMap', after.metadata.uid]],
+      'the new holder is not tied to the deleted Pod: the lock owns itself',
+    );
 
     // The Pod's token was bound to the Pod: with the Pod gone, it stops working. The API server checks the
     // Pod through a cache, so give it a moment rather than expecting the very next request to be refused.

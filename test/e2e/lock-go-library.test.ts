@@ -1,6 +1,8 @@
 // Locks written by the Go library: a ConfigMap with only `expiresAt` (Unix seconds) and a Pod ownerReference, no
-// cmlock record and no managed-by label. describe shows it; acquire takes it over once expired and refuses it
-// (exit 3) while it is not; release --force breaks it; one with no expiresAt at all never expires by time.
+// cmlock record and no managed-by label, written here by hand. describe shows it; acquire takes it over once
+// expired (keeping exactly one ownerReference, not the Go Pod) and refuses it (exit 3) while it is not; release
+// --force breaks it; one with no expiresAt at all never expires by time. The go-library-*.test.ts files run a
+// program that behaves like the library itself (test/go-peer).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cmlock, testNamespace, uniqueName } from './harness.ts';
@@ -76,7 +78,6 @@ test('a Go library lock: described, taken over once expired, refused while live,
   assert.equal(after.metadata.uid, before.metadata.uid, 'an update of the same object');
   assert.equal(after.data?.['holderIdentity'], 'bob');
   assert.ok(Number(after.data?.['expiresAt']) > nowSeconds + 500, 'expiresAt for the Go library to honour');
-  assert.deepEqual(after.metadata.ownerReferences ?? [], []);
   assert.equal(after.metadata.labels?.['app.kubernetes.io/managed-by'], 'kubectl-cmlock');
 
   // Live: only --force breaks it; the untouched ones stayed as they were.
@@ -86,4 +87,9 @@ test('a Go library lock: described, taken over once expired, refused while live,
   assert.match(forced.stderr, new RegExp(`^warning: broke lock "${live}" held by pod/${pod}`));
   assert.equal(await getConfigMap(ns, live), undefined);
   assert.deepEqual((await mustGetConfigMap(ns, forever)).data ?? {}, {});
+
+  // The lock taken over has exactly one owner (issue 12: the library logs a stale lock's first owner and crashes
+  // without one), and not the Go library's Pod, whose deletion must not take our lock with it.
+  assert.equal(after.metadata.ownerReferences?.length, 1, JSON.stringify(after.metadata));
+  assert.notEqual(after.metadata.ownerReferences[0]?.uid, uid, 'not the Pod it was taken from');
 });

@@ -67,8 +67,16 @@ export interface ConfigMapJson {
     namespace: string;
     uid: string;
     resourceVersion: string;
+    creationTimestamp?: string;
     labels?: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; blockOwnerDeletion?: boolean }[];
+    ownerReferences?: {
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller?: boolean;
+      blockOwnerDeletion?: boolean;
+    }[];
   };
   data?: Record<string, string>;
 }
@@ -84,6 +92,14 @@ export async function cmlockOk(args: string[], opts: RunOptions = {}): Promise<R
   const r = await cmlock(args, { timeoutMs: 120_000, ...opts });
   assert.equal(r.code, 0, `kubectl cmlock ${args.join(' ')}: ${show(r)}`);
   return r;
+}
+
+/** A table as rows of cells (kubectl's look: columns separated by at least two blanks... or three). */
+export function cells(stdout: string): string[][] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split(/ {2,}/));
 }
 
 /** Parses stdout as one lock object and checks it has exactly the documented fields. */

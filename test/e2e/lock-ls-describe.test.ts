@@ -4,15 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { eventually, kubectlOk, testNamespace, uniqueName } from './harness.ts';
-import { acquireJson, cmlockOk, LOCK_VIEW_FIELDS, type LockJson, parseLock, show } from './lock-helpers.ts';
-
-/** A table as rows of cells (kubectl's look: columns separated by at least two blanks... or three). */
-function cells(stdout: string): string[][] {
-  return stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split(/ {2,}/));
-}
+import { acquireJson, cells, cmlockOk, LOCK_VIEW_FIELDS, type LockJson, parseLock, show } from './lock-helpers.ts';
 
 test('ls: table, wide, json, yaml, name, --no-headers, -A and -l', async (t) => {
   const [ns, other] = await Promise.all([testNamespace(t, 'ls'), testNamespace(t, 'ls')]);

@@ -48,7 +48,11 @@ test('owner Pod deleted: the garbage collector removes its locks, they can be ac
   assert.match(r.stdout, new RegExp(`^acquired lock "${waited}" in namespace "${ns}"`));
   const taken = await mustGetConfigMap(ns, waited);
   assert.equal(taken.data?.['holderIdentity'], 'next');
-  assert.deepEqual(taken.metadata.ownerReferences ?? [], [], 'not tied to the deleted Pod');
+  assert.deepEqual(
+    taken.metadata.ownerReferences,
+    [{ apiVersion: 'v1', kind: 'ConfigMap', name: waited, uid: taken.metadata.uid, blockOwnerDeletion: false }],
+    'not tied to the deleted Pod: the lock owns itself',
+  );
 });
 
 test('--owner in another namespace or a Pod that does not exist is refused, and nothing is created', async (t) => {

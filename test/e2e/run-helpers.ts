@@ -205,3 +205,62 @@ export async function proxiedCluster(t: TestContext): Promise<{ proxy: FaultProx
   t.after(() => rmSync(dirname(kubeconfig), { recursive: true, force: true }));
   return { proxy, env: { KUBECONFIG: kubeconfig } };
 }
+
+/**
+ * A shell command that prints CLOCK_MONOTONIC in nanoseconds: one clock for every process on this machine (the Go
+ * peer reads the same one), so hold intervals logged by different processes compare. perl starts in a few ms.
+ */
+export const MONO_NS = `perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e 'printf "%.0f", clock_gettime(CLOCK_MONOTONIC) * 1e9'`;
+
+/**
+ * The critical section of the contention tests, for `sh -c` under `kubectl cmlock run`: a read-modify-write of the
+ * counter file (a lost update shows when two holders overlap) and one line "START END FENCE HOLDER" appended to
+ * the log (O_APPEND keeps short lines whole).
+ */
+export function counterSection(counter: string, log: string, holder = '$CMLOCK_HOLDER'): string {
+  return [
+    `s=$(${MONO_NS})`,
+    `n=$(cat '${counter}')`,
+    'sleep 0.005',
+    `echo $((n + 1)) > '${counter}'`,
+    `e=$(${MONO_NS})`,
+    `echo "$s $e $CMLOCK_FENCE ${holder}" >> '${log}'`,
+  ].join('; ');
+}
+
+/** One hold of a lock, as a critical section logged it. */
+export interface Hold {
+  start: bigint;
+  end: bigint;
+  fence: bigint;
+  holder: string;
+}
+
+/** The holds logged one a line as "START END FENCE HOLDER" (monotonic ns), in the order they started. */
+export function readHolds(log: string): Hold[] {
+  return (readIfExists(log) ?? '')
+    .trimEnd()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [start = '', end = '', fence = '', holder = ''] = line.split(' ');
+      return { start: BigInt(start), end: BigInt(end), fence: BigInt(fence), holder };
+    })
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+/** Holds that overlap the one before and fences that do not increase; the smallest gap between two holds. */
+export function holdProblems(holds: readonly Hold[]): { problems: string[]; minGap: bigint | undefined } {
+  const problems: string[] = [];
+  let minGap: bigint | undefined;
+  for (let i = 1; i < holds.length; i++) {
+    const prev = holds[i - 1];
+    const next = holds[i];
+    if (!prev || !next) continue;
+    const gap = next.start - prev.end;
+    if (gap <= 0n) problems.push(`${prev.holder} [${prev.start}, ${prev.end}] and ${next.holder} [${next.start}, ...]`);
+    if (minGap === undefined || gap < minGap) minGap = gap;
+    if (next.fence <= prev.fence) problems.push(`fence ${next.fence} (${next.holder}) after ${prev.fence}`);
+  }
+  return { problems, minGap };
+}

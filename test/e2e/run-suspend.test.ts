@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { cmdTree, groupGone, groupStopped, lastWork, readLog } from './cmd-tree.ts';
+import { cmdTree, groupGone, groupStates, groupStopped, lastWork, readLog } from './cmd-tree.ts';
 import { cmlock, eventually, testNamespace, uniqueName } from './harness.ts';
 import {
   killGroup,
@@ -22,6 +22,7 @@ import {
   stderrMatches,
   tempDir,
   watchLock,
+  type Started,
 } from './run-helpers.ts';
 
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -37,9 +38,15 @@ function fakeClock(file: string): Record<string, string> {
   };
 }
 
-/** Polls until the tree is stopped; returns when (wall-clock ms). */
-async function stoppedTime(pgid: number): Promise<number> {
-  await eventually(async () => groupStopped(pgid), 10_000, "CMD's tree is stopped");
+/** Polls until the tree is stopped; returns when (wall-clock ms). A failure says what cmlock said meanwhile. */
+async function stoppedTime(pgid: number, run: Started): Promise<number> {
+  const deadline = Date.now() + 15_000;
+  while (!groupStopped(pgid)) {
+    if (Date.now() > deadline) {
+      throw new Error(`CMD's tree is not stopped: ${JSON.stringify(groupStates(pgid))}; cmlock said: ${run.stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   return Date.now();
 }
 
@@ -63,7 +70,7 @@ describe('a suspend, simulated (the wall clock jumps ahead of the monotonic one)
     await proxy.setMode({ kind: 'delay', ms: 1500 }); // the verification takes seconds: CMD must wait for it
     const jumpAt = Date.now();
     writeFileSync(offset, '+3600\n');
-    const stoppedAt = await stoppedTime(pgid);
+    const stoppedAt = await stoppedTime(pgid, run);
     await stderrMatches(
       run,
       new RegExp(
@@ -109,7 +116,7 @@ describe('a suspend, simulated (the wall clock jumps ahead of the monotonic one)
     await proxy.setMode({ kind: 'reset' }); // cmlock cannot reach the server after the "resume"
     const jumpAt = Date.now();
     writeFileSync(offset, '+7200\n');
-    const stoppedAt = await stoppedTime(pgid);
+    const stoppedAt = await stoppedTime(pgid, run);
     await stderrMatches(run, new RegExp(`warning: cannot verify lock "${name}" after the clock jumped 2h ahead`));
 
     // Meanwhile the lock changes hands, as it would have during a long suspend.

@@ -1,11 +1,12 @@
 // kubectl cmlock acquire NAME: take the lock, waiting while someone else holds it.
 
 import { acquire } from '../../lock/protocol.ts';
-import { acquiredMessage } from '../../output/messages.ts';
+import { bornExpired } from '../../lock/go-library.ts';
+import { acquiredMessage, bornExpiredWarning } from '../../output/messages.ts';
 import { renderLock, type ObjectFormat } from '../../output/lock.ts';
 import { defineCommand, identityFlag, lockOutputFlag, singleName } from '../command.ts';
 import { LOCK_OUTPUT, OPTIONS, withOverrides } from '../options.ts';
-import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../connection.ts';
+import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerFlag } from '../connection.ts';
 import { statusReporter } from '../status.ts';
 import { duration, labels } from '../validate.ts';
 
@@ -15,7 +16,7 @@ export interface AcquireCommandOptions {
   timeoutMs: number;
   reason: string;
   identity?: string;
-  owner: OwnerChoice;
+  owner: OwnerFlag;
   labels: Record<string, string>;
   output?: ObjectFormat;
 }
@@ -88,6 +89,10 @@ export const acquireCommand = defineCommand<AcquireCommandOptions>({
       owner,
       signal: rt.signal,
     }).finally(() => status.stop());
+    // Taken over at once, as the Go library's own waiters do (README): said, since its creator may still be at work.
+    if (result.previous !== undefined && bornExpired(result.previous)) {
+      rt.stderr.write(`${bornExpiredWarning(result.previous)}\n`);
+    }
     rt.stdout.write(
       o.output === undefined ? `${acquiredMessage(result, conn.serverNow())}\n` : renderLock(result.lock, o.output),
     );

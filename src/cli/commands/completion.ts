@@ -4,6 +4,7 @@
 
 import { LinkedAbort } from '../../lock/abort.ts';
 import { UsageError } from '../../errors.ts';
+import { listLocks } from '../../lock/listing.ts';
 import type { Command, GlobalOptions, Invocation } from '../command.ts';
 import { defineCommand, noRest } from '../command.ts';
 import { complete, completionScript, renderCompletion, SHELLS, type CompletionLookup } from '../completion.ts';
@@ -71,7 +72,8 @@ function clusterLookup(rt: Runtime): CompletionLookup {
     async lockNames(target) {
       try {
         const conn = await open(target);
-        const { value } = await conn.session.store().list({}, { signal: deadline() });
+        // The names `ls` lists: cmlock's locks and the Go library's.
+        const { value } = await listLocks(conn.session.store(), {}, { signal: deadline() });
         return value.map((l) => l.name).sort();
       } catch {
         return [];

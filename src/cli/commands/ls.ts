@@ -31,6 +31,7 @@ export const lsCommand = defineCommand<LsCommandOptions>({
   description:
     'List the locks in the namespace (all namespaces with -A): who holds each, since when, until when and why. ' +
     'STATUS is Held or Expired (an expired lock may be taken over by the next acquire). ' +
+    'Locks taken by programs using the Go lock library are listed too, REASON <Go library>. ' +
     'With -w, after the table, print one row per change as it happens, in the same columns, until interrupted ' +
     '(Ctrl-C): a lock taken, renewed or taken over, a lease running out (STATUS Expired) and a lock released ' +
     '(STATUS Released). With -o json or yaml, one event per change: {"type": ADDED|MODIFIED|DELETED|EXPIRED, ' +

@@ -8,7 +8,7 @@ import { runLocked } from '../../run/run.ts';
 import { brokenTimingRule, defaultRunTimings, type TimingRule } from '../../run/timing.ts';
 import { defineCommand, identityFlag } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
-import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerChoice } from '../connection.ts';
+import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerFlag } from '../connection.ts';
 import { statusReporter } from '../status.ts';
 import { duration, labels, lockName } from '../validate.ts';
 
@@ -21,7 +21,7 @@ export interface RunCommandOptions {
   killAfterMs: number;
   reason: string;
   identity?: string;
-  owner: OwnerChoice;
+  owner: OwnerFlag;
   labels: Record<string, string>;
 }
 

@@ -8,21 +8,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cmlock, testNamespace, uniqueName } from '../harness.ts';
-import { readIfExists, seconds, serverLock, tempDir } from '../run-helpers.ts';
+import { counterSection, holdProblems, readHolds, readIfExists, seconds, serverLock, tempDir } from '../run-helpers.ts';
 
 const PROCESSES = 20;
 const ROUNDS = 25;
 /** One round may wait for all the others: generous, but a hang still fails the test. */
 const ROUND_TIMEOUT_MS = 10 * 60_000;
-
-const MONO_NS = `perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e 'printf "%.0f", clock_gettime(CLOCK_MONOTONIC) * 1e9'`;
-
-interface Hold {
-  start: bigint;
-  end: bigint;
-  fence: bigint;
-  holder: string;
-}
 
 test(
   `${PROCESSES} processes × ${ROUNDS} rounds of run on one lock: mutual exclusion, no lost update`,
@@ -34,15 +25,7 @@ test(
     const counter = join(dir, 'counter');
     const log = join(dir, 'holds');
     writeFileSync(counter, '0\n');
-    const critical = [
-      `s=$(${MONO_NS})`,
-      `n=$(cat '${counter}')`,
-      'sleep 0.005',
-      `echo $((n + 1)) > '${counter}'`,
-      `e=$(${MONO_NS})`,
-      // One short append per hold: O_APPEND keeps lines whole.
-      `echo "$s $e $CMLOCK_FENCE $CMLOCK_HOLDER" >> '${log}'`,
-    ].join('; ');
+    const critical = counterSection(counter, log);
 
     const started = Date.now();
     const failures: string[] = [];
@@ -58,29 +41,11 @@ test(
     t.diagnostic(`${PROCESSES * ROUNDS} runs took ${seconds(took)}`);
     assert.deepEqual(failures, []);
 
-    const holds: Hold[] = (readIfExists(log) ?? '')
-      .trimEnd()
-      .split('\n')
-      .map((line) => {
-        const [start = '', end = '', fence = '', holder = ''] = line.split(' ');
-        return { start: BigInt(start), end: BigInt(end), fence: BigInt(fence), holder };
-      })
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const holds = readHolds(log);
     assert.equal(holds.length, PROCESSES * ROUNDS);
     assert.equal(readIfExists(counter), `${PROCESSES * ROUNDS}\n`, 'no update was lost');
 
-    const overlaps: string[] = [];
-    let minGap: bigint | undefined;
-    for (let i = 1; i < holds.length; i++) {
-      const prev = holds[i - 1];
-      const next = holds[i];
-      if (!prev || !next) continue;
-      const gap = next.start - prev.end;
-      if (gap <= 0n)
-        overlaps.push(`${prev.holder} [${prev.start}, ${prev.end}] and ${next.holder} [${next.start}, ...]`);
-      if (minGap === undefined || gap < minGap) minGap = gap;
-      if (next.fence <= prev.fence) overlaps.push(`fence ${next.fence} after ${prev.fence}`);
-    }
+    const { problems: overlaps, minGap } = holdProblems(holds);
     t.diagnostic(`smallest gap between one hold's end and the next one's start: ${Number(minGap ?? 0n) / 1e6} ms`);
     assert.deepEqual(overlaps, [], 'hold intervals never overlap and fences increase');
     assert.equal(new Set(holds.map((h) => h.holder)).size, holds.length, 'each run held the lock as itself');

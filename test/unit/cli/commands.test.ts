@@ -162,14 +162,16 @@ describe('acquire', () => {
     ]);
   });
 
-  it('inside a Pod of another namespace, or with --owner none: no owner', async () => {
+  it('inside a Pod of another namespace, or with --owner none: no Pod, the lock is its own owner', async () => {
     const env = { POD_NAME: 'p', POD_NAMESPACE: 'elsewhere' };
     const h = harness(['acquire', 'a'], { env, pods: { 'elsewhere/p': 'uid-p' } });
     await run(h);
-    assert.deepEqual(h.store.locks.get('a')?.ownerReferences, []);
+    const a = h.store.locks.get('a');
+    assert.deepEqual(a?.ownerReferences, [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'a', uid: a?.uid }]);
     const none = next(h, ['acquire', 'b', '--owner', 'none'], { env: { POD_NAME: 'p', POD_NAMESPACE: 'team-a' } });
     await run(none);
-    assert.deepEqual(h.store.locks.get('b')?.ownerReferences, []);
+    const b = h.store.locks.get('b');
+    assert.deepEqual(b?.ownerReferences, [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'b', uid: b?.uid }]);
   });
 
   it('the automatic owner is best effort: a missing Pod is a warning', async () => {
@@ -203,8 +205,13 @@ describe('acquire', () => {
   it('outside a Pod, the hostname is only part of the identity', async () => {
     const h = harness(['acquire', 'db-migrate', '-o', 'json'], { pods: { 'team-a/host1': 'uid-h' } });
     assert.deepEqual(await run(h), { code: 0 });
-    assert.match((JSON.parse(h.stdout.text) as LockView).holder, /@host1$/);
-    assert.deepEqual(h.store.locks.get('db-migrate')?.ownerReferences, []);
+    const lock = JSON.parse(h.stdout.text) as LockView;
+    assert.match(lock.holder, /@host1$/);
+    assert.equal(lock.owner, '', 'no Pod');
+    assert.deepEqual(
+      h.store.locks.get('db-migrate')?.ownerReferences.map((o) => o.kind),
+      ['ConfigMap'],
+    );
   });
 
   it('--owner pod/NAME: the real UID; a missing Pod is an error before anything is created', async () => {
@@ -313,7 +320,8 @@ describe('ls, describe', () => {
 
   it('-l passes the selector to the server', async () => {
     const h = harness(['ls', '-l', 'team=db', '--no-headers']);
-    h.store.seed(cmlock({ name: 'a', labels: { team: 'db' } })).seed(cmlock({ name: 'b', labels: { team: 'web' } }));
+    const labels = (team: string) => ({ 'app.kubernetes.io/managed-by': 'kubectl-cmlock', team });
+    h.store.seed(cmlock({ name: 'a', labels: labels('db') })).seed(cmlock({ name: 'b', labels: labels('web') }));
     await run(h);
     assert.match(h.stdout.text, /^a {3}bob@host2 /);
     assert.doesNotMatch(h.stdout.text, /^b /m);

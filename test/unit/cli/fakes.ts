@@ -17,6 +17,7 @@ import {
   type StoredLock,
   type WatchEvent,
 } from '../../../src/lock/store.ts';
+import { isManaged } from '../../../src/lock/names.ts';
 import type { StartChild } from '../../../src/run/child.ts';
 import { FakeClock, NAMESPACE, serverTimeAt, START_MONO } from '../lock/fakes.ts';
 import { FakeSignals } from '../run/fakes.ts';
@@ -113,7 +114,20 @@ export class MemoryStore implements LockStore {
   }): Promise<Result<StoredLock[]> & { resourceVersion: string }> {
     this.calls.push('list');
     const matches = selects(options.labelSelector);
-    return { ...this.#result([...this.locks.values()].filter(matches)), resourceVersion: String(this.#rv) };
+    const managed = [...this.locks.values()].filter((l) => isManaged(l.labels) && matches(l));
+    return { ...this.#result(managed), resourceVersion: String(this.#rv) };
+  }
+
+  /** As the API server: the ConfigMaps without the managed-by label, those picked by their metadata. */
+  async listUnmanaged(
+    options: { labelSelector?: string; allNamespaces?: boolean },
+    pick: (metadata: StoredLock) => boolean,
+  ): Promise<Result<StoredLock[]> & { resourceVersion: string }> {
+    this.calls.push('listUnmanaged');
+    const matches = selects(options.labelSelector);
+    const others = [...this.locks.values()].filter((l) => !isManaged(l.labels) && matches(l));
+    const picked = others.filter((l) => pick({ ...l, data: {} }));
+    return { ...this.#result(picked), resourceVersion: String(this.#rv) };
   }
 
   watch(name: string, _resourceVersion: string, signal?: AbortSignal): AsyncIterable<WatchEvent> {

@@ -45,7 +45,10 @@ function cmlock(
 }
 
 type Stored = { metadata: Record<string, unknown> } & Record<string, unknown>;
-/** Free locks (every name but db-migrate): create, read and delete, enough for `run` to take and give one back. */
+/**
+ * Free locks (every name but db-migrate): create, read, update (a lock created outside a Pod is made its own owner)
+ * and delete, enough for `run` to take and give one back.
+ */
 const locks = new Map<string, Stored>();
 let revision = 200;
 
@@ -65,7 +68,13 @@ function lockStore(req: Recorded, res: ServerResponse): boolean {
   const lock = name === undefined ? undefined : locks.get(name);
   if (name === undefined || lock === undefined) return false;
   if (req.method === 'GET') sendJson(res, 200, lock);
-  else if (req.method === 'DELETE') {
+  else if (req.method === 'PUT') {
+    const body = JSON.parse(req.body) as Stored;
+    if (body.metadata['resourceVersion'] !== lock.metadata['resourceVersion']) return false;
+    body.metadata = { ...lock.metadata, ...body.metadata, resourceVersion: String(++revision) };
+    locks.set(name, body);
+    sendJson(res, 200, body);
+  } else if (req.method === 'DELETE') {
     locks.delete(name);
     sendJson(res, 200, { kind: 'Status', status: 'Success' });
   } else return false;

@@ -178,6 +178,57 @@ describe('ConfigMapStore over the wire', () => {
     assert.equal(value[0]?.namespace, 'x');
   });
 
+  test('listUnmanaged: metadata only, without the managed-by label; only the picked ones read, in their namespace', async () => {
+    const meta = (name: string, namespace: string, controller: boolean) => ({
+      metadata: {
+        name,
+        namespace,
+        uid: `uid-${name}`,
+        resourceVersion: '7',
+        labels: { team: 'a' },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'pod-uid', controller }],
+      },
+    });
+    reset((req, res) => {
+      if (req.path === '/api/v1/configmaps') {
+        const page = req.query.get('continue');
+        sendJson(res, 200, {
+          kind: 'PartialObjectMetadataList',
+          apiVersion: 'meta.k8s.io/v1',
+          metadata: { resourceVersion: '40', ...(page ? {} : { continue: 'page2' }) },
+          items: page ? [meta('gone', 'ns2', true)] : [meta('go', 'ns1', true), meta('cache', 'ns1', false)],
+        });
+      } else if (req.path === '/api/v1/namespaces/ns1/configmaps/go') {
+        sendJson(res, 200, { ...meta('go', 'ns1', true), data: { expiresAt: '5' } });
+      } else sendStatus(res, 404, 'NotFound', 'configmaps not found');
+    });
+    const { session } = sessionFor(server.url);
+    const picked: string[] = [];
+    const result = await session.store('').listUnmanaged({ allNamespaces: true, labelSelector: 'team=a' }, (m) => {
+      assert.deepEqual(m.data, {}, 'a metadata-only list has no data');
+      if (m.ownerReferences[0]?.controller === true) picked.push(m.name);
+      return m.ownerReferences[0]?.controller === true;
+    });
+    assert.deepEqual(picked, ['go', 'gone']);
+    assert.deepEqual(
+      result.value.map((l) => [l.namespace, l.name, l.data]),
+      [['ns1', 'go', { expiresAt: '5' }]],
+      'read in full; one deleted meanwhile left out',
+    );
+    assert.equal(result.resourceVersion, '40');
+    const [first, second, ...reads] = server.requests;
+    for (const list of [first, second]) {
+      assert.equal(list?.headers['accept'], 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1');
+      assert.equal(list?.query.get('labelSelector'), '!app.kubernetes.io/managed-by,team=a');
+      assert.equal(list?.query.get('limit'), '5000', 'pages of metadata: a few thousand ConfigMaps in one');
+    }
+    assert.equal(second?.query.get('continue'), 'page2');
+    assert.deepEqual(reads.map((r) => `${r.method} ${r.path}`).sort(), [
+      'GET /api/v1/namespaces/ns1/configmaps/go',
+      'GET /api/v1/namespaces/ns2/configmaps/gone',
+    ]);
+  });
+
   test('events: field selector on the lock uid, oldest first; empty on 403', async () => {
     reset((_req, res) =>
       sendJson(res, 200, {

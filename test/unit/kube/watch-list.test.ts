@@ -49,7 +49,7 @@ describe('list-watch', () => {
     assert.equal(result.resourceVersion, '500');
   });
 
-  test('watchList: one namespace, the label selector ANDed with managed-by, from the resourceVersion', async () => {
+  test('watchList: one namespace, every ConfigMap of the user selector (Go locks carry no label), from the resourceVersion', async () => {
     server.requests.length = 0;
     server.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -63,7 +63,7 @@ describe('list-watch', () => {
     const req = nth(server.requests);
     assert.equal(req.path, '/api/v1/namespaces/team/configmaps');
     assert.equal(req.query.get('watch'), '1');
-    assert.equal(req.query.get('labelSelector'), 'app.kubernetes.io/managed-by=kubectl-cmlock,team=db');
+    assert.equal(req.query.get('labelSelector'), 'team=db');
     assert.equal(req.query.get('fieldSelector'), null);
     assert.equal(req.query.get('resourceVersion'), '500');
     assert.equal(req.query.get('allowWatchBookmarks'), 'true');
@@ -80,7 +80,7 @@ describe('list-watch', () => {
     assert.deepEqual(events, ['MODIFIED ns2/a']);
     const req = nth(server.requests);
     assert.equal(req.path, '/api/v1/configmaps');
-    assert.equal(req.query.get('labelSelector'), 'app.kubernetes.io/managed-by=kubectl-cmlock');
+    assert.equal(req.query.get('labelSelector'), null, 'no selector: every ConfigMap');
   });
 
   test('a refused watch is the 403 with the verb and scope', async () => {

@@ -3,10 +3,16 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CancelledError, HeldError } from '../../../src/errors.ts';
+import { CancelledError, CmlockError, HeldError } from '../../../src/errors.ts';
 import type { AcquireOptions, AcquireResult, Holder } from '../../../src/lock/types.ts';
 import { acquire } from '../../../src/lock/protocol.ts';
-import { AlreadyExistsError, AmbiguousWriteError, ConflictError, RetryableError } from '../../../src/lock/store.ts';
+import {
+  AlreadyExistsError,
+  AmbiguousWriteError,
+  ConflictError,
+  RetryableError,
+  StoreNotFoundError,
+} from '../../../src/lock/store.ts';
 import {
   acquireOptions,
   ALICE,
@@ -80,9 +86,26 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'free lock, server clock known: create is step 1',
-    script: [expectCall.create(), expectCall.recordEvent()],
+    name: 'free lock, server clock known: create is step 1, then an update makes the lock its own owner',
+    script: [expectCall.create(), expectCall.update(), expectCall.recordEvent()],
     want: { outcome: 'acquired', fence: '101', leaseStartMono: START_MONO },
+    check: ({ result, store }) => {
+      const [create] = store.callsOf('create');
+      const [own] = store.callsOf('update');
+      assert.deepEqual(create?.lock.ownerReferences, [], 'its uid is not known before the create');
+      assert.equal(own?.resourceVersion, '101');
+      assert.deepEqual(own?.lock.ownerReferences, [
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'db-migrate', uid: 'uid-1' },
+      ]);
+      assert.deepEqual(
+        own?.lock.data,
+        { ...create?.lock.data, fence: '101' },
+        "the create's data, its token written down",
+      );
+      assert.deepEqual(own?.lock.labels, create?.lock.labels);
+      assert.equal(result?.stored.resourceVersion, '102', 'renewFrom starts from the owned object');
+      assert.deepEqual(result?.stored.ownerReferences, own?.lock.ownerReferences);
+    },
   },
   {
     name: 'held by someone else, try once: LockHeldError says who and until when (no flag: the command adds it)',
@@ -96,7 +119,7 @@ const cases: Case[] = [
     want: { error: `lock "db-migrate" is held by ${BOB_HELD_TEXT}` },
   },
   {
-    name: 'expired: taken over by an update carrying the resourceVersion read, old owner dropped, no fence',
+    name: 'expired: taken over by an update carrying the resourceVersion read, the lock its own owner, no fence',
     script: [
       expectCall.create(alreadyExists()),
       expectCall.get(bobExpired()),
@@ -107,7 +130,11 @@ const cases: Case[] = [
     check: ({ result, store }) => {
       const [update] = store.callsOf('update');
       assert.equal(update?.resourceVersion, '50');
-      assert.deepEqual(update?.lock.ownerReferences, []);
+      assert.deepEqual(
+        update?.lock.ownerReferences,
+        [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'db-migrate', uid: 'uid-held' }],
+        "bob's Pod dropped; the uid read makes the owner free: no second write",
+      );
       assert.equal(update?.lock.data.holderIdentity, 'alice@host1');
       assert.equal(update?.lock.data.fence, undefined);
       assert.equal(result?.previous?.holder, 'bob@host2');
@@ -131,7 +158,7 @@ const cases: Case[] = [
   },
   {
     name: 'lost create response: the read-back finds our acquisitionId; acquired once, no second create',
-    script: [expectCall.create('lost'), expectCall.get((s) => s.last), expectCall.recordEvent()],
+    script: [expectCall.create('lost'), expectCall.get((s) => s.last), expectCall.update(), expectCall.recordEvent()],
     want: { outcome: 'acquired', fence: '101', leaseStartMono: START_MONO },
     check: ({ store, clock }) => {
       assert.equal(store.callsOf('create').length, 1);
@@ -192,6 +219,10 @@ const cases: Case[] = [
         expiresAt: String(START_S + 60),
         fence: '70',
       });
+      // Written by a cmlock without owners: the refresh, made anyway, makes it its own owner.
+      assert.deepEqual(update?.lock.ownerReferences, [
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'db-migrate', uid: 'uid-held' },
+      ]);
     },
   },
   {
@@ -207,7 +238,7 @@ const cases: Case[] = [
   {
     name: 'ttl 0 never expires: expiresAt 253402300799 (year 9999) for the Go library',
     opts: { ttlMs: 0 },
-    script: [expectCall.create(), expectCall.recordEvent()],
+    script: [expectCall.create(), expectCall.update(), expectCall.recordEvent()],
     want: { outcome: 'acquired', fence: '101' },
     check: ({ result, store }) => {
       const data = store.callsOf('create')[0]?.lock.data;
@@ -244,7 +275,7 @@ const cases: Case[] = [
     want: { outcome: 'tookOver', fence: '101' },
   },
   {
-    name: 'Go library lock, expiresAt passed: taken over, its Pod owner dropped',
+    name: 'Go library lock, expiresAt passed: taken over, its Pod owner replaced by the lock itself',
     script: [
       expectCall.create(alreadyExists()),
       expectCall.get(goLock({ expiresAtSeconds: START_S - 5 })),
@@ -254,7 +285,9 @@ const cases: Case[] = [
     want: { outcome: 'tookOver', fence: '101' },
     check: ({ result, store }) => {
       assert.equal(store.callsOf('update')[0]?.resourceVersion, '40');
-      assert.deepEqual(store.callsOf('update')[0]?.lock.ownerReferences, []);
+      assert.deepEqual(store.callsOf('update')[0]?.lock.ownerReferences, [
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'db-migrate', uid: 'uid-go' },
+      ]);
       assert.equal(result?.previous?.holder, 'pod/worker-7');
       assert.equal(result?.previous?.foreign, true);
       assert.match(store.callsOf('recordEvent')[0]?.event.message ?? '', /took over the lock from pod\/worker-7,/);
@@ -288,6 +321,7 @@ const cases: Case[] = [
       expectCall.create(alreadyExists()),
       expectCall.get(undefined),
       expectCall.create(),
+      expectCall.update(),
       expectCall.recordEvent(),
     ],
     want: { outcome: 'acquired', fence: '101' },
@@ -300,6 +334,7 @@ const cases: Case[] = [
       expectCall.create(alreadyExists()),
       expectCall.get(undefined),
       expectCall.create(),
+      expectCall.update(),
       expectCall.recordEvent(),
     ],
     want: { outcome: 'acquired', fence: '101' },
@@ -331,6 +366,7 @@ const cases: Case[] = [
       expectCall.get(bobHolds()),
       expectCall.watch([{ afterMs: 3000 }, { type: 'DELETED', lock: bobHolds() }]),
       expectCall.create(),
+      expectCall.update(),
       expectCall.recordEvent(),
     ],
     want: { outcome: 'acquired', fence: '101', leaseStartMono: START_MONO + 3000 },
@@ -372,6 +408,56 @@ const cases: Case[] = [
     ],
     want: { outcome: 'tookOver', fence: '101', leaseStartMono: START_MONO + 20_000 + 31_001 },
     check: ({ store }) => assert.equal(store.callsOf('update')[0]?.resourceVersion, '70'),
+  },
+  {
+    name: 'own owner, lost answer: the read-back shows the owner; no second update',
+    script: [expectCall.create(), expectCall.update('lost'), expectCall.get((s) => s.last), expectCall.recordEvent()],
+    want: { outcome: 'acquired', fence: '101', leaseStartMono: START_MONO },
+    check: ({ result }) => assert.equal(result?.stored.ownerReferences[0]?.kind, 'ConfigMap'),
+  },
+  {
+    name: 'own owner, Conflict (our identity renewed it meanwhile, still without owner): updated again from the read',
+    script: [
+      expectCall.create(),
+      expectCall.update(new ConflictError('db-migrate')),
+      expectCall.get((s) =>
+        // As a renewal by our identity leaves it: the create's token written down, no owner yet (an older cmlock).
+        s.last === undefined
+          ? undefined
+          : { ...s.last, resourceVersion: '105', data: { ...s.last.data, fence: '101' } },
+      ),
+      expectCall.update(),
+      expectCall.recordEvent(),
+    ],
+    want: { outcome: 'acquired', fence: '101' },
+    check: ({ store }) => {
+      const [, again] = store.callsOf('update');
+      assert.equal(again?.resourceVersion, '105');
+      assert.equal(again?.lock.data.fence, '101', 'the fence stays the create');
+    },
+  },
+  {
+    name: 'own owner, the lock broken meanwhile (release --force): acquired all the same, the created object kept',
+    script: [
+      expectCall.create(),
+      expectCall.update(new StoreNotFoundError('db-migrate')),
+      expectCall.get(undefined),
+      expectCall.recordEvent(),
+    ],
+    want: { outcome: 'acquired', fence: '101' },
+    check: ({ result }) => assert.deepEqual(result?.stored.ownerReferences, []),
+  },
+  {
+    name: 'own owner refused for good (403): the lock is given back, the error reported',
+    script: [
+      expectCall.create(),
+      expectCall.fails('update', new CmlockError('configmaps "db-migrate" is forbidden')),
+      expectCall.get((s) => s.last),
+      expectCall.delete(),
+    ],
+    want: { error: 'configmaps "db-migrate" is forbidden' },
+    check: ({ store }) =>
+      assert.deepEqual(store.callsOf('delete')[0]?.preconditions, { uid: 'uid-1', resourceVersion: '101' }),
   },
 ];
 

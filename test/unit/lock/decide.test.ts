@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { LockHeldError, LockMissingError, NotYourLockError } from '../../../src/lock/errors.ts';
 import {
   decideAcquire,
+  decideOwnItself,
   decideRelease,
   decideRenew,
   type AcquireMeta,
@@ -16,7 +17,7 @@ import {
   type Seen,
 } from '../../../src/lock/protocol.ts';
 import type { StoredLock } from '../../../src/lock/store.ts';
-import { acquireOptions, ALICE, BOB, cmlock, SERVER_START_MS } from './fakes.ts';
+import { acquireOptions, ALICE, BOB, cmlock, goLock, podOwner, SERVER_START_MS } from './fakes.ts';
 
 const ID = 'f'.repeat(32);
 const seen = <M>(lock: StoredLock | undefined, failed?: Failed<M>): Seen<M> => ({
@@ -50,6 +51,70 @@ describe('decideAcquire', () => {
   test('no server time yet: no record can be stamped, so no write', () => {
     const action = decideAcquire(intent(), { ...seen<AcquireMeta>(undefined), stampMs: undefined });
     assert.equal(what(action), 'fail NoServerTimeError');
+  });
+});
+
+describe('the one owner every write of acquire and renew gives the lock (the Go library crashes without one)', () => {
+  const self = (lock: StoredLock) => [{ apiVersion: 'v1', kind: 'ConfigMap', name: lock.name, uid: lock.uid }];
+  const owners = (action: Action<unknown>) =>
+    action.do === 'write' && action.write.kind !== 'delete' ? action.write.lock.ownerReferences : undefined;
+  const expired = () => cmlock({ renewMs: SERVER_START_MS - 60_000, ttlSeconds: 30, ownerPod: 'old-pod' });
+  const intent = (owner?: ReturnType<typeof podOwner>) => ({
+    opts: acquireOptions(owner === undefined ? {} : { owner }),
+    holder: ALICE,
+    acquisitionId: ID,
+  });
+  test('create in a Pod: the Pod', () => {
+    assert.deepEqual(owners(decideAcquire(intent(podOwner('me')), seen<AcquireMeta>(undefined))), [podOwner('me')]);
+  });
+  test('create outside a Pod: none yet (its uid is not known before it exists; decideOwnItself follows)', () => {
+    assert.deepEqual(owners(decideAcquire(intent(), seen<AcquireMeta>(undefined))), []);
+  });
+  test("takeover outside a Pod: the lock itself, its uid read; the old holder's Pod dropped", () => {
+    assert.deepEqual(owners(decideAcquire(intent(), seen<AcquireMeta>(expired()))), self(expired()));
+    const go = goLock({ expiresAtSeconds: SERVER_START_MS / 1000 - 60 });
+    assert.deepEqual(owners(decideAcquire(intent(), seen<AcquireMeta>(go))), self(go));
+  });
+  test('takeover in a Pod: our Pod, never the Pod and the lock together', () => {
+    assert.deepEqual(owners(decideAcquire(intent(podOwner('me')), seen<AcquireMeta>(expired()))), [podOwner('me')]);
+  });
+  test('acquire again and renew keep the owner; a lock without one (an older cmlock) gets itself', () => {
+    const inPod = cmlock({ holder: ALICE, ownerPod: 'me' });
+    const bare = mine();
+    assert.deepEqual(owners(decideAcquire(intent(), seen<AcquireMeta>(inPod))), [podOwner('me')]);
+    assert.deepEqual(owners(decideAcquire(intent(), seen<AcquireMeta>(bare))), self(bare));
+    const renew = { name: 'db-migrate', namespace: 'team-a', holder: ALICE, ttlMs: undefined };
+    assert.deepEqual(owners(decideRenew(renew, seen<object>(inPod))), [podOwner('me')]);
+    assert.deepEqual(owners(decideRenew(renew, seen<object>(bare))), self(bare));
+  });
+});
+
+describe('decideOwnItself', () => {
+  const created = () => cmlock({ holder: ALICE, acquisitionId: ID, uid: 'uid-new', resourceVersion: '101' });
+  test('our lock without owner: an update with the resourceVersion seen, owner itself, the fence written down', () => {
+    const lock = created();
+    const action = decideOwnItself({ acquisitionId: ID }, seen<object>(lock));
+    assert.ok(action.do === 'write' && action.write.kind === 'update');
+    assert.equal(action.write.resourceVersion, '101');
+    assert.deepEqual(action.write.lock.ownerReferences, [
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'db-migrate', uid: 'uid-new' },
+    ]);
+    assert.deepEqual(action.write.lock.data, { ...lock.data, fence: '101' });
+    assert.deepEqual(action.write.lock.labels, lock.labels);
+  });
+  test('renewed since by our identity: the fence it wrote down is kept', () => {
+    const renewed = { ...created(), resourceVersion: '105', data: { ...created().data, fence: '101' } };
+    const action = decideOwnItself({ acquisitionId: ID }, seen<object>(renewed));
+    assert.ok(action.do === 'write' && action.write.kind === 'update');
+    assert.equal(action.write.lock.data.fence, '101');
+  });
+  test('already owned, gone, or no longer ours: done, nothing written', () => {
+    assert.equal(
+      what(decideOwnItself({ acquisitionId: ID }, seen<object>({ ...created(), ownerReferences: [podOwner('p')] }))),
+      'done',
+    );
+    assert.equal(what(decideOwnItself({ acquisitionId: ID }, seen<object>(undefined))), 'done');
+    assert.equal(what(decideOwnItself({ acquisitionId: ID }, seen<object>(cmlock({ holder: BOB })))), 'done');
   });
 });
 

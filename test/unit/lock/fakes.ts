@@ -44,6 +44,7 @@ export type Call =
   | { method: 'update'; lock: LockWrite; resourceVersion: string }
   | { method: 'delete'; name: string; preconditions: { uid: string; resourceVersion: string } }
   | { method: 'list'; options: { labelSelector?: string; allNamespaces?: boolean } }
+  | { method: 'listUnmanaged'; options: { labelSelector?: string; allNamespaces?: boolean } }
   | { method: 'watch'; name: string; resourceVersion: string }
   | { method: 'watchList'; options: { labelSelector?: string; allNamespaces?: boolean }; resourceVersion: string }
   | { method: 'events'; lock: StoredLock }
@@ -202,6 +203,16 @@ export class FakeStore implements LockStore {
     this.deadlines.push(request?.deadline);
     return this.#answer({ method: 'list', options });
   }
+  /** The scripted ConfigMaps, those `pick` chooses by their metadata (as the real store reads only those). */
+  async listUnmanaged(
+    options: { labelSelector?: string; allNamespaces?: boolean },
+    pick: (metadata: StoredLock) => boolean,
+    request?: RequestOptions,
+  ): Promise<Result<StoredLock[]>> {
+    this.deadlines.push(request?.deadline);
+    const listed = await this.#answer<StoredLock[]>({ method: 'listUnmanaged', options });
+    return { ...listed, value: listed.value.filter((lock) => pick({ ...lock, data: {} })) };
+  }
   async events(lock: StoredLock, request?: RequestOptions): Promise<LockEvent[]> {
     this.deadlines.push(request?.deadline);
     return (await this.#answer<LockEvent[]>({ method: 'events', lock })).value;
@@ -292,6 +303,24 @@ export const expectCall = {
   /** list → these locks; `resourceVersion` is the list's own. */
   list(locks: StoredLock[], resourceVersion?: string): Step {
     return { method: 'list', reply: () => structuredClone(locks), ...(resourceVersion ? { resourceVersion } : {}) };
+  },
+  /**
+   * A listing of locks (lock/listing.ts): list → `locks` (cmlock's), then listUnmanaged → `others` (ConfigMaps
+   * without the managed-by label, Go locks among them); both at `resourceVersion` unless `othersVersion` differs.
+   */
+  listing(locks: StoredLock[], resourceVersion?: string, others: StoredLock[] = [], othersVersion?: string): Step[] {
+    return [
+      expectCall.list(locks, resourceVersion),
+      expectCall.listUnmanaged(others, othersVersion ?? resourceVersion),
+    ];
+  },
+  /** listUnmanaged → these ConfigMaps without the managed-by label (in full: the fake picks from them). */
+  listUnmanaged(configMaps: StoredLock[] = [], resourceVersion?: string): Step {
+    return {
+      method: 'listUnmanaged',
+      reply: () => structuredClone(configMaps),
+      ...(resourceVersion ? { resourceVersion } : {}),
+    };
   },
   watch(stream: StreamItem[]): Step {
     return { method: 'watch', reply: () => undefined, stream };
@@ -387,7 +416,8 @@ export function goLock(spec: { expiresAtSeconds?: number; pod?: string; resource
     creationTimestamp: '2026-11-26T06:00:00Z',
     labels: {},
     data,
-    ownerReferences: [podOwner(spec.pod ?? 'worker-7')],
+    // The library marks its Pod as the lock's controller.
+    ownerReferences: [{ ...podOwner(spec.pod ?? 'worker-7'), controller: true }],
   };
 }
 

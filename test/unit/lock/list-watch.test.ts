@@ -7,7 +7,17 @@ import { CancelledError, CmlockError } from '../../../src/errors.ts';
 import { watchLocks, type LockChange } from '../../../src/lock/list-watch.ts';
 import { PROTOCOL_BACKOFF } from '../../../src/lock/operation.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
-import { cmlock, expectCall, fixture, outcome, SERVER_START_MS, START_MONO, type Fixture } from './fakes.ts';
+import {
+  cmlock,
+  expectCall,
+  fixture,
+  goLock,
+  outcome,
+  podOwner,
+  SERVER_START_MS,
+  START_MONO,
+  type Fixture,
+} from './fakes.ts';
 
 /** Locks that never expire, so that no expiry timer joins the sleeps a test counts. */
 const lock = (name: string, resourceVersion: string, spec: Parameters<typeof cmlock>[0] = {}) =>
@@ -54,7 +64,7 @@ describe('watchLocks', () => {
   test('lists (sorted), then reports each event of one watch from the list resourceVersion', async () => {
     const f = fixture();
     f.store.script(
-      expectCall.list([lock('b', '60'), lock('a', '61')], '70'),
+      ...expectCall.listing([lock('b', '60'), lock('a', '61')], '70'),
       expectCall.watchList([
         { afterMs: 1000 },
         { type: 'ADDED', lock: lock('c', '71') },
@@ -82,7 +92,7 @@ describe('watchLocks', () => {
   test('a stream that ends is opened again from the last resourceVersion seen, without listing again', async () => {
     const f = fixture();
     f.store.script(
-      expectCall.list([], '70'),
+      ...expectCall.listing([], '70'),
       expectCall.watchList([{ afterMs: 60_000 }, { type: 'ADDED', lock: lock('a', '75') }, { afterMs: 30_000 }]),
       expectCall.watchList([{ type: 'BOOKMARK', resourceVersion: '90' }]),
       expectCall.watchList(['hang']),
@@ -99,9 +109,9 @@ describe('watchLocks', () => {
   test('410 Gone: lists again and reports only the difference (added, changed, gone), then watches from there', async () => {
     const f = fixture();
     f.store.script(
-      expectCall.list([lock('keep', '60'), lock('change', '61'), lock('drop', '62')], '70'),
+      ...expectCall.listing([lock('keep', '60'), lock('change', '61'), lock('drop', '62')], '70'),
       expectCall.watchList([{ afterMs: 5000 }, { type: 'GONE' }]),
-      expectCall.list([lock('keep', '60'), lock('change', '95'), lock('new', '96')], '99'),
+      ...expectCall.listing([lock('keep', '60'), lock('change', '95'), lock('new', '96')], '99'),
       expectCall.watchList(['hang']),
     );
     const got = await watchFor(f, 60_000);
@@ -114,7 +124,7 @@ describe('watchLocks', () => {
     const f = fixture();
     const renewed = cmlock({ name: 'a', resourceVersion: '71', ttlSeconds: 30, renewMs: SERVER_START_MS + 10_000 });
     f.store.script(
-      expectCall.list([cmlock({ name: 'a', resourceVersion: '60', ttlSeconds: 30 })], '70'),
+      ...expectCall.listing([cmlock({ name: 'a', resourceVersion: '60', ttlSeconds: 30 })], '70'),
       expectCall.watchList([{ afterMs: 10_000 }, { type: 'MODIFIED', lock: renewed }, 'hang']),
     );
     const got = await watchFor(f, 120_000);
@@ -123,10 +133,70 @@ describe('watchLocks', () => {
     assert.deepEqual(got.at, [10_000, 10_000 + 30_000 + 1001]);
   });
 
+  test("the Go library's locks: listed by shape, watched among every ConfigMap; the rest is none of ls's business", async () => {
+    const f = fixture();
+    const go = (name: string, resourceVersion: string) => ({
+      ...goLock({ resourceVersion }),
+      name,
+      uid: `uid-${name}`,
+    });
+    const notALock = (name: string, resourceVersion: string) => ({
+      ...go(name, resourceVersion),
+      ownerReferences: [podOwner('worker-7')], // a Pod's, but not as controller
+    });
+    const takenOver = { ...cmlock({ name: 'g1', resourceVersion: '80' }), uid: 'uid-g1' };
+    f.store.script(
+      // The labelled list at 70, the other at 72: the watch starts from 70, and replays what 72 already showed.
+      ...expectCall.listing([lock('a', '60')], '70', [go('g1', '65'), go('g2', '71'), notALock('cache', '66')], '72'),
+      expectCall.watchList([
+        { type: 'ADDED', lock: go('g2', '71') }, // replayed: the second list has it
+        { type: 'MODIFIED', lock: notALock('cache', '73') }, // no lock
+        { type: 'DELETED', lock: notALock('cache', '74') }, // no lock, never listed
+        { type: 'ADDED', lock: go('g3', '75') },
+        { type: 'MODIFIED', lock: takenOver }, // cmlock took g1 over: the label, a record
+        { type: 'MODIFIED', lock: { ...go('g3', '81'), ownerReferences: [] } }, // no longer a lock's shape
+        { type: 'DELETED', lock: go('g2', '82') },
+        'hang',
+      ]),
+    );
+    const got = await watchFor(f, 60_000);
+    f.store.verify();
+    assert.deepEqual(got.listed, ['a Held', 'g1 Held', 'g2 Held']);
+    assert.deepEqual(got.changes, [
+      'ADDED g3 Held 75',
+      'MODIFIED g1 Held 80',
+      'DELETED g3 Held 75',
+      'DELETED g2 Held 82',
+    ]);
+    assert.equal(f.store.callsOf('watchList')[0]?.resourceVersion, '70');
+  });
+
+  test('a change users cannot see (the update that makes a new lock its own owner) is not reported', async () => {
+    const f = fixture();
+    const created = lock('a', '71');
+    const owned = {
+      ...created,
+      resourceVersion: '72',
+      data: { ...created.data, fence: '71' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'a', uid: created.uid }],
+    };
+    f.store.script(
+      ...expectCall.listing([], '70'),
+      expectCall.watchList([
+        { type: 'ADDED', lock: created },
+        { type: 'MODIFIED', lock: owned },
+        { type: 'MODIFIED', lock: { ...owned, resourceVersion: '73', data: { ...owned.data, reason: 'now' } } },
+        'hang',
+      ]),
+    );
+    const got = await watchFor(f, 60_000);
+    assert.deepEqual(got.changes, ['ADDED a Held 71', 'MODIFIED a Held 71']);
+  });
+
   test('a deleted lock is not reported EXPIRED later', async () => {
     const f = fixture();
     f.store.script(
-      expectCall.list([cmlock({ name: 'a', resourceVersion: '60', ttlSeconds: 30 })], '70'),
+      ...expectCall.listing([cmlock({ name: 'a', resourceVersion: '60', ttlSeconds: 30 })], '70'),
       expectCall.watchList([{ afterMs: 1000 }, { type: 'DELETED', lock: lock('a', '71') }, 'hang']),
     );
     const got = await watchFor(f, 120_000);
@@ -138,7 +208,7 @@ describe('watchLocks', () => {
     const failures = Array.from({ length: 12 }, () =>
       expectCall.watchList([{ error: new RetryableError('connection refused') }]),
     );
-    f.store.script(expectCall.list([], '70'), ...failures, expectCall.watchList(['hang']));
+    f.store.script(...expectCall.listing([], '70'), ...failures, expectCall.watchList(['hang']));
     const got = await watchFor(f, 600_000);
     f.store.verify();
     assert.ok(got.error instanceof CancelledError);
@@ -155,7 +225,7 @@ describe('watchLocks', () => {
   test('an error that will not heal (403 on watch) ends the watch with that error', async () => {
     const f = fixture();
     const forbidden = new CmlockError('configmaps is forbidden: cannot watch');
-    f.store.script(expectCall.list([], '70'), expectCall.watchList([{ error: forbidden }]));
+    f.store.script(...expectCall.listing([], '70'), expectCall.watchList([{ error: forbidden }]));
     const got = await watchFor(f, 60_000);
     f.store.verify();
     assert.equal(got.error, forbidden);
@@ -164,7 +234,7 @@ describe('watchLocks', () => {
 
   test('a list that fails at the start (the store has spent its retries) fails the command', async () => {
     const f = fixture();
-    f.store.script(expectCall.fails('list', new RetryableError('connection refused')));
+    f.store.script(expectCall.fails('list', new RetryableError('connection refused')), expectCall.listUnmanaged());
     const got = await watchFor(f, 600_000);
     f.store.verify();
     assert.ok(got.error instanceof RetryableError);
@@ -174,10 +244,11 @@ describe('watchLocks', () => {
   test('a re-list that fails is retried like the watch', async () => {
     const f = fixture();
     f.store.script(
-      expectCall.list([], '70'),
+      ...expectCall.listing([], '70'),
       expectCall.watchList([{ type: 'GONE' }]),
       expectCall.fails('list', new RetryableError('connection refused')),
-      expectCall.list([lock('a', '80')], '81'),
+      expectCall.listUnmanaged(),
+      ...expectCall.listing([lock('a', '80')], '81'),
       expectCall.watchList(['hang']),
     );
     const got = await watchFor(f, 60_000);
@@ -192,9 +263,9 @@ describe('watchLocks after a machine suspend', () => {
     f.ctx.times = f.store.times();
     const short = cmlock({ name: 'short', resourceVersion: '60', ttlSeconds: 600 }); // expires in 10 minutes
     f.store.script(
-      expectCall.list([short], '70'),
+      ...expectCall.listing([short], '70'),
       expectCall.watchList([{ afterMs: 5_000 }, 'hang']),
-      expectCall.list([short], '71'),
+      ...expectCall.listing([short], '71'),
       expectCall.watchList(['hang']),
     );
     const stop = f.clock.sleep(5_000).then(() => f.store.suspend(3_600_000)); // the lid closed for an hour

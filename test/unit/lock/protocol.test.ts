@@ -8,7 +8,13 @@ import type { Holder, LockView, ReleaseOptions, ReleaseResult, RenewOptions } fr
 import { acquire, describe as describeLock, list, release, renew, renewFrom } from '../../../src/lock/protocol.ts';
 import { compareFences } from '../../../src/lock/record.ts';
 import { ServerClock } from '../../../src/lock/server-clock.ts';
-import { AlreadyExistsError, AmbiguousWriteError, ConflictError, StoreNotFoundError } from '../../../src/lock/store.ts';
+import {
+  AlreadyExistsError,
+  AmbiguousWriteError,
+  ConflictError,
+  StoreNotFoundError,
+  type StoredLock,
+} from '../../../src/lock/store.ts';
 import {
   acquireOptions,
   ALICE,
@@ -19,6 +25,7 @@ import {
   FakeStore,
   fixture,
   goLock,
+  podOwner,
   NAMESPACE,
   outcome,
   SERVER_START_MS,
@@ -362,8 +369,9 @@ describe('fencing tokens', () => {
     const as = (holder: Holder) => ({ store, clock, holder, serverClock });
     const fences: string[] = [];
 
-    // Alice creates: the create's resourceVersion is the fence.
-    store.script(expectCall.create(), expectCall.recordEvent());
+    // Alice creates: the create's resourceVersion is the fence (written down by the update that makes the lock its
+    // own owner).
+    store.script(expectCall.create(), expectCall.update(), expectCall.recordEvent());
     fences.push((await clock.run(acquire(as(ALICE), acquireOptions()))).lock.fence);
     // Her lease runs out; Bob takes over. The takeover writes no fence, so its resourceVersion is the new one.
     await clock.advance(31_001);
@@ -375,7 +383,7 @@ describe('fencing tokens', () => {
     );
     const took = await clock.run(acquire(as(BOB), acquireOptions()));
     assert.equal(took.outcome, 'tookOver');
-    assert.equal(store.callsOf('update')[0]?.lock.data.fence, undefined);
+    assert.equal(store.callsOf('update')[1]?.lock.data.fence, undefined);
     fences.push(took.lock.fence);
     // Bob renews: the fence stays (written into data.fence), though the resourceVersion moves on.
     store.script(
@@ -392,11 +400,11 @@ describe('fencing tokens', () => {
       expectCall.recordEvent(),
     );
     await clock.run(release(as(BOB), { name: 'db-migrate', force: false, ignoreNotFound: false }));
-    store.script(expectCall.create(), expectCall.recordEvent());
+    store.script(expectCall.create(), expectCall.update(), expectCall.recordEvent());
     fences.push((await clock.run(acquire(as(CAROL), acquireOptions()))).lock.fence);
     store.verify();
 
-    assert.deepEqual(fences, ['101', '102', '104']);
+    assert.deepEqual(fences, ['101', '103', '105']);
     for (let i = 1; i < fences.length; i++) assert.equal(compareFences(fences[i] ?? '', fences[i - 1] ?? ''), 1);
   });
 
@@ -437,7 +445,7 @@ describe('describe and list', () => {
       namespace,
     });
     store.script(
-      expectCall.list([at('b', 'x'), at('a', 'y', SERVER_START_MS - 60_000), at('a', 'x'), at(NAMESPACE, 'a')]),
+      ...expectCall.listing([at('b', 'x'), at('a', 'y', SERVER_START_MS - 60_000), at('a', 'x'), at(NAMESPACE, 'a')]),
     );
     const got = await clock.run(list(ctx, { allNamespaces: true, labelSelector: 'team=payments' }));
     store.verify();
@@ -446,5 +454,49 @@ describe('describe and list', () => {
       ['a/x Held', 'a/y Expired', 'b/x Held', 'team-a/a Held'],
     );
     assert.deepEqual(store.callsOf('list')[0]?.options, { labelSelector: 'team=payments', allNamespaces: true });
+    assert.deepEqual(store.callsOf('listUnmanaged')[0]?.options, {
+      labelSelector: 'team=payments',
+      allNamespaces: true,
+    });
+  });
+
+  test("list: the Go library's locks among the ConfigMaps without the label, by their shape and data", async () => {
+    const { clock, store, ctx } = fixture();
+    const go = (name: string, extra: Partial<StoredLock> = {}) => ({ ...goLock(), name, uid: `uid-${name}`, ...extra });
+    store.script(
+      ...expectCall.listing(
+        [cmlock({ name: 'b' })],
+        '70',
+        [
+          go('a', { data: { expiresAt: String(SERVER_START_MS / 1000 + 60) } }),
+          go('c'),
+          go('settings', { data: { expiresAt: '5', mode: 'fast' } }), // data the library never writes
+          go('cache', { ownerReferences: [podOwner('worker-7')] }), // a Pod's, not as controller
+        ],
+        '71',
+      ),
+    );
+    const got = await clock.run(list(ctx));
+    store.verify();
+    assert.deepEqual(
+      got.map((v) => `${v.name} ${v.holder} ${v.foreign} ${v.expiresAt || 'never'}`),
+      [
+        'a pod/worker-7 true 2026-11-26T06:31:00.000Z',
+        'b bob@host2 false 2026-11-26T07:00:00.000Z',
+        'c pod/worker-7 true never',
+      ],
+    );
+  });
+
+  test('list: a lock in both lists (it changed between the two) once, as the newer one shows it', async () => {
+    const { clock, store, ctx } = fixture();
+    const asGo = { ...goLock({ resourceVersion: '60' }), name: 'x', uid: 'uid-x' };
+    const takenOver = { ...cmlock({ name: 'x', resourceVersion: '75' }), uid: 'uid-x' };
+    store.script(...expectCall.listing([takenOver], '76', [asGo], '70'));
+    const got = await clock.run(list(ctx));
+    assert.deepEqual(
+      got.map((v) => `${v.name} ${v.holder}`),
+      ['x bob@host2'],
+    );
   });
 });

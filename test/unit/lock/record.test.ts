@@ -90,7 +90,12 @@ describe('record', () => {
       { renewTime: 'yesterday', leaseDurationSeconds: '30', expiresAt: '5' },
       5000,
     ],
-    ['garbage everywhere never expires', { renewTime: 'x', leaseDurationSeconds: 'y', expiresAt: '-5' }, undefined],
+    [
+      'garbage record falls back to expiresAt, read as the Go library reads it: -5 is 1969',
+      { renewTime: 'x', leaseDurationSeconds: 'y', expiresAt: '-5' },
+      -5000,
+    ],
+    ['garbage everywhere never expires', { renewTime: 'x', leaseDurationSeconds: 'y', expiresAt: '5s' }, undefined],
     [
       'a lease past year 9999 never expires',
       { renewTime: '2026-11-26T06:30:00Z', leaseDurationSeconds: '99999999999999' },
@@ -124,7 +129,7 @@ describe('record', () => {
       holder: 'pod/worker-7',
       user: '',
       host: '',
-      acquireTime: '',
+      acquireTime: '2026-11-26T06:00:00Z', // its creationTimestamp: the library's Acquire is its create
       renewTime: '',
       leaseDurationSeconds: 0,
       expiresAt: '2026-11-26T06:29:50.000Z',

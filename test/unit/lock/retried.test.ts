@@ -42,19 +42,19 @@ describe('the protocol does not retry a RetryableError', () => {
 describe('every request carries the operation deadline, so the store never retries past it', () => {
   test('acquire --timeout 5s: the deadline is the start plus 5 s', async () => {
     const { clock, store, ctx } = fixture({ knownServerClock: false });
-    store.script(expectCall.get(undefined), expectCall.create(), expectCall.recordEvent());
+    store.script(expectCall.get(undefined), expectCall.create(), expectCall.update(), expectCall.recordEvent());
     await clock.run(acquire(ctx, acquireOptions({ timeoutMs: 5000 })));
     store.verify();
-    assert.deepEqual(store.deadlines, [START_MONO + 5000, START_MONO + 5000]);
+    assert.deepEqual(store.deadlines, [START_MONO + 5000, START_MONO + 5000, START_MONO + 5000]);
   });
 
   test('acquire without a limit (or try-once): no deadline', async () => {
     for (const timeoutMs of [-1, 0]) {
       const { clock, store, ctx } = fixture();
-      store.script(expectCall.create(), expectCall.recordEvent());
+      store.script(expectCall.create(), expectCall.update(), expectCall.recordEvent());
       await clock.run(acquire(ctx, acquireOptions({ timeoutMs })));
       store.verify();
-      assert.deepEqual(store.deadlines, [undefined]);
+      assert.deepEqual(store.deadlines, [undefined, undefined]);
     }
   });
 

@@ -28,4 +28,24 @@ describe('describe a Go library lock', () => {
     assert.match(text, /^Expires: {9}2026-11-26T06:40:00Z \(in 5m\)$/m);
     assert.doesNotMatch(text, /never/);
   });
+
+  it('created already expired (expiresAt before its creation): called out', () => {
+    const bornExpired = described({
+      holder: 'pod/worker-7',
+      acquireTime: '2026-11-26T06:30:00Z',
+      creationTimestamp: '2026-11-26T06:30:00Z',
+      expiresAt: '2026-11-26T06:29:49.000Z',
+      status: 'Expired',
+      leaseDurationSeconds: 0,
+      foreign: true,
+    });
+    const text = renderDescribe(bornExpired, NOW);
+    assert.match(text, /^Acquired: {8}2026-11-26T06:30:00Z \(5m ago\)$/m);
+    assert.match(
+      text,
+      /^Warning: {9}expired before it was created: the Go program that took it may still think it holds it$/m,
+    );
+    const expiredLater = renderDescribe({ ...bornExpired, expiresAt: '2026-11-26T06:31:00.000Z' }, NOW);
+    assert.doesNotMatch(expiredLater, /Warning/);
+  });
 });

@@ -99,6 +99,35 @@ describe('ls table', () => {
     );
   });
 
+  it('a Go library lock: holder pod/NAME, REASON marks who wrote it, ACQUIRED when it was created (-o wide)', () => {
+    const go = view({
+      holder: 'pod/worker-7',
+      user: '',
+      host: '',
+      acquireTime: '2026-11-26T06:00:00Z',
+      renewTime: '',
+      reason: '',
+      owner: 'pod/worker-7',
+      labels: {},
+      creationTimestamp: '2026-11-26T06:00:00Z',
+      foreign: true,
+    });
+    const wide = renderLockTable([go], { now: NOW, wide: true, noHeaders: true });
+    assert.deepEqual(wide.trimEnd().split(/ {3,}/), [
+      'db-migrate',
+      'pod/worker-7',
+      'Held',
+      '35m',
+      'in 25m',
+      '<Go library>',
+      '<none>',
+      '<none>',
+      '1234',
+      'pod/worker-7',
+      '2026-11-26T06:00:00Z',
+    ]);
+  });
+
   it('hostile holder and reason are escaped: no forged rows, no escape sequences', () => {
     const text = renderLockTable([view({ holder: HOSTILE_ROW, reason: HOSTILE_CLEAR })], { now: NOW });
     const lines = text.trimEnd().split('\n');

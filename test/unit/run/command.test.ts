@@ -66,7 +66,9 @@ describe('run command', () => {
     assert.equal(lock.data['holderIdentity'], 'ci/pipeline-9/run-4242-8000');
     assert.equal(start.env['CMLOCK_NAME'], 'db-migrate');
     assert.equal(start.env['CMLOCK_NAMESPACE'], 'team-a');
-    assert.equal(start.env['CMLOCK_FENCE'], lock.resourceVersion);
+    // The create's resourceVersion, written down by the update that made the lock its own owner.
+    assert.equal(start.env['CMLOCK_FENCE'], lock.data['fence']);
+    assert.equal(Number(start.env['CMLOCK_FENCE']), Number(lock.resourceVersion) - 1);
     assert.equal(start.env['PATH'], '/usr/bin');
     assert.equal(start.env['CMLOCK_IDENTITY'], 'ci/pipeline-9');
     assert.equal(lock.data['user'], 'alice');

@@ -1,6 +1,7 @@
 // Fakes for runLocked: a clock that only moves when the test says so, scripted lock functions, a scripted
 // child process and a signal source the test fires by hand.
 
+import assert from 'node:assert/strict';
 import { FakeClock, settle } from '../fake-clock.ts';
 import type {
   AcquireOptions,
@@ -14,7 +15,7 @@ import type {
 } from '../../../src/lock/types.ts';
 import type { LockStore, StoredLock } from '../../../src/lock/store.ts';
 import type { ChildExit, RunningChild, StartChild, StartChildOptions } from '../../../src/run/child.ts';
-import type { LockFunctions, RunDeps, RunOptions } from '../../../src/run/run.ts';
+import { runLocked, type LockFunctions, type RunDeps, type RunOptions } from '../../../src/run/run.ts';
 import type { RunSignal, SignalSource } from '../../../src/run/signals.ts';
 
 export { FakeClock, settle };
@@ -286,4 +287,18 @@ export function harness(options: Partial<RunOptions> = {}, spawn?: StartChild): 
       ...options,
     },
   };
+}
+
+/** Starts runLocked and waits until CMD is running. */
+export async function started(h: Harness): Promise<{ result: Promise<number>; child: FakeChild; done: () => boolean }> {
+  let finished = false;
+  const result = runLocked(h.deps, h.options);
+  result.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  await settle();
+  const child = h.children[0];
+  assert.ok(child, 'CMD was started');
+  return { result, child, done: () => finished };
 }

@@ -8,25 +8,12 @@ import { describe, test } from 'node:test';
 import { CmlockError, NotHolderError } from '../../../src/errors.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
 import { TICK_MS } from '../../../src/lock/time-jumps.ts';
-import { roughly } from '../../../src/run/lease.ts';
+import { roughly } from '../../../src/lock/lease.ts';
 import { runLocked } from '../../../src/run/run.ts';
-import { FakeChild, harness, lockView, settle, storedLock, type Harness } from './fakes.ts';
+import { FakeChild, harness, lockView, settle, started, storedLock } from './fakes.ts';
 
 const L = 1_000_000; // the fake clock's start: the lease starts here
 const MARGIN = 1000;
-
-async function started(h: Harness): Promise<{ result: Promise<number>; child: FakeChild; done: () => boolean }> {
-  let finished = false;
-  const result = runLocked(h.deps, h.options);
-  result.then(
-    () => (finished = true),
-    () => (finished = true),
-  );
-  await settle();
-  const child = h.children[0];
-  assert.ok(child, 'CMD was started');
-  return { result, child, done: () => finished };
-}
 
 function signalsOf(child: FakeChild): [string, number][] {
   return child.received.map((r) => [r.signal, r.at - L]);

@@ -9,25 +9,11 @@ import { CancelledError, CmlockError, HeldError, LockNotFoundError, NotHolderErr
 import type { AcquireResult, RenewFromOptions } from '../../../src/lock/types.ts';
 import { RetryableError } from '../../../src/lock/store.ts';
 import { runLocked } from '../../../src/run/run.ts';
-import { FakeChild, hang, harness, lockView, settle, storedLock, type Harness } from './fakes.ts';
+import { hang, harness, lockView, settle, started, storedLock, type Harness } from './fakes.ts';
 
 const L = 1_000_000; // the fake clock's start: the lease starts here unless a test says otherwise
 const TTL = 60_000;
 const HEADROOM = TTL / 6;
-
-/** Starts runLocked and waits until CMD is running. */
-async function started(h: Harness): Promise<{ result: Promise<number>; child: FakeChild; done: () => boolean }> {
-  let finished = false;
-  const result = runLocked(h.deps, h.options);
-  result.then(
-    () => (finished = true),
-    () => (finished = true),
-  );
-  await settle();
-  const child = h.children[0];
-  assert.ok(child, 'CMD was started');
-  return { result, child, done: () => finished };
-}
 
 function failRenewals(h: Harness, err: () => Error = () => new CmlockError('connection refused')): void {
   h.lock.onRenew = async () => {

@@ -1,29 +1,57 @@
-// Keeps a `run` lease alive: renews every retryPeriod on the local monotonic clock, retries failures with
-// capped, jittered backoff (lock/backoff.ts), and declares the lock lost when a renewal says someone else has it
-// or when no renewal has succeeded by the renew deadline. The deadline is watched by its own timer, so a renewal
-// that hangs (and ignores its abort signal) cannot delay it.
+// Keeps a lease alive for whoever holds a lock over time (`run`'s supervisor, the library's hold and lease):
+// renews every retryPeriod on the local monotonic clock, retries failures with capped, jittered backoff
+// (backoff.ts), and declares the lock lost when a renewal says someone else has it or when no renewal has
+// succeeded by the renew deadline. The deadline is watched by its own timer, so a renewal that hangs (and ignores
+// its abort signal) cannot delay it. What the holder does about a loss (stop CMD, abort a function) is its own.
 
 import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
-import { LinkedAbort } from '../lock/abort.ts';
-import { Backoff } from '../lock/backoff.ts';
-import type { Clock } from '../lock/types.ts';
-import { RetryableError } from '../lock/store.ts';
-import { formatDuration } from '../lock/duration.ts';
-import type { RunTimings } from './timing.ts';
+import { LinkedAbort } from './abort.ts';
+import { Backoff } from './backoff.ts';
+import type { Clock } from './types.ts';
+import { RetryableError } from './store.ts';
+import { formatDuration } from './duration.ts';
 
 /**
- * One renewal of the lock `run` holds (lock/protocol.ts renewFrom, from the object the last write left): resolves
- * once the server has it, rejects with NotHolderError/LockNotFoundError when the lock is someone else's or gone.
+ * How a holder keeps its lease (client-go's LeaseDuration, RenewDeadline, RetryPeriod): renew every
+ * `retryPeriodMs`; with no successful renewal for `renewDeadlineMs`, the lock counts as lost, so that the holder
+ * stops its work before the lease (`leaseMs`) can run out for anyone else.
+ */
+export interface LeaseTimings {
+  /** 0 = the lock never expires: it is not renewed and cannot be lost by lapsing. */
+  leaseMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/**
+ * Timings derived from the lease and the grace its holder needs to stop once told the lock is lost (`run`'s
+ * --kill-after; 0 for a function that stops on an AbortSignal). The renew deadline is two thirds of the lease,
+ * shortened (down to a third) so that renewDeadline + grace leaves a sixth of the lease as headroom for the
+ * stop, the exit and the last request in flight. The renew period is half the renew deadline (a third of the
+ * lease unless shortened), so a renewal gets two tries before the deadline. A grace of more than half the lease
+ * leaves no room: the deadline then stays at two thirds (run/timing.ts brokenTimingRule refuses such flags).
+ */
+export function leaseTimings(leaseMs: number, graceMs = 0): LeaseTimings {
+  if (leaseMs <= 0) return { leaseMs, renewDeadlineMs: 0, retryPeriodMs: 0 };
+  const twoThirds = Math.floor((leaseMs * 2) / 3);
+  const withHeadroom = Math.floor(leaseMs - graceMs - leaseMs / 6);
+  const renewDeadlineMs = withHeadroom >= Math.floor(leaseMs / 3) ? Math.min(twoThirds, withHeadroom) : twoThirds;
+  return { leaseMs, renewDeadlineMs, retryPeriodMs: Math.floor(renewDeadlineMs / 2) };
+}
+
+/**
+ * One renewal of the lock held (protocol.ts renewFrom, from the object the last write left): resolves once the
+ * server has it, rejects with NotHolderError/LockNotFoundError when the lock is someone else's or gone.
  */
 export type RenewFn = (signal: AbortSignal) => Promise<void>;
 
 export interface LostLock {
   /** 'deadline': renewals failed until the renew deadline; 'taken': the lock is someone else's or gone. */
   kind: 'deadline' | 'taken';
-  /** Why, for `error: lost lock "NAME": <why>; stopped CMD`. */
+  /** Why, for `lost lock "NAME": <why>`. */
   why: string;
-  /** Monotonic time by which SIGKILL must have been sent. */
-  killBy: number;
+  /** Monotonic time the lock counts as lost from: the renew deadline, or when it was seen taken. */
+  at: number;
 }
 
 export interface LeaseKeeper {
@@ -40,7 +68,7 @@ export interface LeaseKeeper {
 export interface LeaseKeeperOptions {
   renew: RenewFn;
   clock: Clock;
-  timings: RunTimings;
+  timings: LeaseTimings;
   /** AcquireResult.leaseStartMono, or the send time of the renewal that last proved the lock held. */
   leaseStartMono: number;
   /** Called after each successful renewal with the new lease's monotonic start (run re-arms its watchdog). */
@@ -94,7 +122,7 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
     declare({
       kind: 'deadline',
       why: `could not renew it for ${roughly(clock.now() - leaseStart)} (${failing})`,
-      killBy: deadline() + timings.killAfterMs,
+      at: deadline(),
     });
   }
 
@@ -127,7 +155,7 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
         if (done) return;
         if (err instanceof NotHolderError || err instanceof LockNotFoundError) {
           const why = err instanceof NotHolderError ? describe(err) : 'it was deleted by someone else';
-          declare({ kind: 'taken', why, killBy: clock.now() + timings.killAfterMs });
+          declare({ kind: 'taken', why, at: clock.now() });
           return;
         }
         lastError = attempt.signal.aborted && !stopper.signal.aborted ? attempt.signal.reason : err;
