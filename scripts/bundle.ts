@@ -28,6 +28,7 @@ import {
   stubOptionalRequires,
 } from './packaging/esbuild-plugins.ts';
 import { importedNames } from './packaging/imports.ts';
+import { V8_FLAGS } from './packaging/sea.ts';
 
 export interface BundleOptions {
   entry?: string;
@@ -146,7 +147,10 @@ export async function bundle(opts: BundleOptions = {}): Promise<BundleResult> {
     ...common(minify),
     entryPoints: [join(repoRoot, 'src', 'sea-main.ts')],
     outfile: main,
-    define: { __CMLOCK_ASSET_HASHES__: JSON.stringify(hashes) },
+    define: {
+      __CMLOCK_ASSET_HASHES__: JSON.stringify(hashes),
+      __CMLOCK_V8_FLAGS__: JSON.stringify(V8_FLAGS.join(' ')),
+    },
     banner: {},
   });
   record(main, s.metafile);

@@ -106,6 +106,7 @@ export function completeInvocation(words: readonly string[], commands: readonly 
     command: '__complete',
     global: { requestTimeoutMs: LOOKUP_TIMEOUT_MS, verbosity: 0 },
     options: { words: [...words] },
+    longRunning: false,
     async run(rt) {
       rt.stdout.write(renderCompletion(await complete(words, commands, clusterLookup(rt))));
       return 0;
