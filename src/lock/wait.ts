@@ -3,6 +3,7 @@
 // is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff. After a
 // machine suspend the server's clock is forgotten and the lock re-read at once (watch-loop.ts).
 
+import { LinkedAbort } from './abort.ts';
 import { LockHeldError } from './errors.ts';
 import type { LockContext, LockView, WaitOptions, WaitStatus } from './types.ts';
 import { validateLockName } from './names.ts';
@@ -44,7 +45,8 @@ export function waitForChange(
   const startedMono = options.startedMono ?? clock.now();
   const wakeOn = options.wakeOn ?? (() => true);
   const done = new AbortController();
-  const stop = signal === undefined ? done.signal : AbortSignal.any([signal, done.signal]);
+  /** Ends with the wait, or with the caller's signal. */
+  const stop = new LinkedAbort(signal, done.signal).signal;
   let latest = seen;
   /** Time that passed while the machine was suspended: waited, though no local timer saw it. */
   let unseenMs = 0;
@@ -60,9 +62,10 @@ export function waitForChange(
 
     /** Runs `then` after `ms` on the injected clock unless the wait ends (or `cancel` fires) first. */
     const after = (ms: number, then: () => void, cancel?: AbortSignal) => {
-      const until = cancel === undefined ? stop : AbortSignal.any([stop, cancel]);
+      const until = cancel === undefined ? undefined : new LinkedAbort(stop, cancel);
       clock
-        .sleep(Math.max(0, ms), until)
+        .sleep(Math.max(0, ms), until?.signal ?? stop)
+        .finally(() => until?.release())
         .then(then, () => {})
         .catch(fail);
     };
