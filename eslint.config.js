@@ -65,6 +65,12 @@ export default tseslint.config(
         'error',
         { object: 'process', property: 'exit', message: 'Throw a CmlockError; only src/main.ts exits.' },
         { object: 'process', property: 'argv', message: 'Only src/main.ts reads argv.' },
+        {
+          object: 'AbortSignal',
+          property: 'any',
+          message:
+            'Use LinkedAbort (src/lock/abort.ts): Node keeps AbortSignal.any() composites of a long-lived signal.',
+        },
       ],
     },
   },

@@ -20,6 +20,9 @@
 //                    executable of a version without the queue) runs each beside the current one. 96 waiters
 //                    need ~4 GB of memory.
 //
+// Beside start-up, ls, the one-shot commands and idle it also prints a floor: the same figure for a plugin that
+// is a Node single executable doing nothing, one GET, or one watch (bench/floor.ts), what cmlock cannot go below.
+//
 // It builds the linux-amd64 executable from the current sources (or takes --binary, e.g. an older build),
 // starts the local control plane unless it runs (and stops it again unless CMLOCK_KEEP_CLUSTER is set), seeds
 // the namespaces over one HTTP/2 connection and deletes them at the end. About 6 minutes on 2 busy cores
@@ -30,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AdminClient, countsSince, formatCounts, requestCounts, type RequestCounts } from './apiserver.ts';
+import { FLOOR_CONFIG_ENV, FLOOR_SCRIPT, writeFloorConfig } from './bench/floor.ts';
 import { idleSection } from './bench/idle-section.ts';
 import { benchLibraryImport } from './bench/library.ts';
 import { QUEUE_NAMESPACE, QUEUE_SCENARIOS, queueSection, type QueueScenario } from './bench/queue.ts';
@@ -111,8 +115,9 @@ function install(binary: string, name = 'kubectl-cmlock'): void {
 }
 
 /**
- * The floor of start-up through kubectl: a plugin that is a Node single executable doing nothing (same Node,
- * same build), so that `kubectl benchfloor` is kubectl's plugin dispatch plus Node's own start.
+ * The floors (scripts/bench/floor.ts): a plugin that is a Node single executable (same Node, same build) doing
+ * nothing, sending one GET, or holding one watch; `kubectl benchfloor` is kubectl's plugin dispatch plus
+ * Node's own start.
  */
 function buildFloor(): string {
   const t = targets.find((x) => targetName(x) === 'linux-amd64');
@@ -120,7 +125,7 @@ function buildFloor(): string {
   const dir = join(benchDir, 'floor');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'floor.cjs'), '// start-up floor: nothing\n');
+  writeFileSync(join(dir, 'floor.cjs'), FLOOR_SCRIPT);
   const output = join(dir, 'kubectl-benchfloor');
   buildSea({ main: join(dir, 'floor.cjs'), assets: {}, executable: strippedBase(t, baseNode(t)).path, output });
   return output;
@@ -148,7 +153,7 @@ const record = (section: string, results: PairResult[]): void => {
 say(`building the executable under test…`);
 rmSync(pluginDir, { recursive: true, force: true });
 install(values.binary ?? (await buildCurrent()));
-if (wants('startup')) install(buildFloor(), 'kubectl-benchfloor');
+install(buildFloor(), 'kubectl-benchfloor');
 say(
   `  ${relative(repoRoot, join(pluginDir, 'kubectl-cmlock'))} (${values.binary ? `copy of ${values.binary}` : 'current sources'})`,
 );
@@ -161,6 +166,8 @@ const cold = { XDG_CACHE_HOME: '/dev/null' };
 const needsCluster = only.some((s) => s !== 'startup' && s !== 'library');
 const cluster = needsCluster ? await startCluster() : undefined;
 const sealed: Sealed = { pluginDir, home, ...(cluster ? { kubeconfig: cluster.state.kubeconfig } : {}) };
+/** The floor's server, CA and token (it reads no kubeconfig). */
+const floorEnv: Record<string, string> = cluster ? { [FLOOR_CONFIG_ENV]: writeFloorConfig(home) } : {};
 const api = cluster ? AdminClient.open() : undefined;
 const created: string[] = [];
 
@@ -234,6 +241,13 @@ try {
       ],
       sealed,
       runs(20),
+      [
+        {
+          name: 'kubectl benchfloor get (floor: a plugin that is Node sending the same GET)',
+          argv: ['kubectl', 'benchfloor', 'get', `/api/v1/namespaces/${small}/configmaps?labelSelector=${MANAGED_BY}`],
+          env: floorEnv,
+        },
+      ],
     );
     record('ls', results);
   }
@@ -331,7 +345,12 @@ try {
     },
   ];
   if (api && wants('one-shot')) {
-    record('one-shot', measurePairs(`one-shot commands (namespace ${oneShotNs})`, oneShot, sealed, runs(15)));
+    const floor = {
+      name: 'kubectl benchfloor get (floor: a plugin that is Node reading the lock)',
+      argv: ['kubectl', 'benchfloor', 'get', `/api/v1/namespaces/${oneShotNs}/configmaps/held`],
+      env: floorEnv,
+    };
+    record('one-shot', measurePairs(`one-shot commands (namespace ${oneShotNs})`, oneShot, sealed, runs(15), [floor]));
   }
 
   if (api && wants('requests')) {
@@ -360,7 +379,7 @@ try {
   }
 
   if (api && wants('idle')) {
-    report.idle = await idleSection(api, sealed, warm, values.long ?? false);
+    report.idle = await idleSection(api, sealed, warm, values.long ?? false, floorEnv);
     created.push('cmlock-bench-idle');
   }
 

@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { peekVerbosity, runCli, usageHint } from './cli/app.ts';
 import type { OutputStream, Runtime } from './cli/runtime.ts';
 import { CancelledError, CmlockError, UsageError } from './errors.ts';
@@ -25,6 +26,8 @@ const verbosity = peekVerbosity(argv);
 const controller = new AbortController();
 /** Set by the first SIGINT/SIGTERM: the exit code, whatever the command then throws. */
 let interruptedExitCode: number | undefined;
+/** What the parsed command is (Runtime.workload). */
+let workload: 'one-shot' | 'long-running' | undefined;
 
 function stream(s: NodeJS.WriteStream): OutputStream {
   return {
@@ -160,10 +163,20 @@ const runtime: Runtime = {
   signals,
   spawn: startChildProcess,
   // Loaded on first use: --help, version and completion never pay for the Kubernetes client.
-  connect: async (options) => (await import('./kube/index.ts')).connect(options),
+  connect: async (options) => {
+    const kube = await import('./kube/index.ts');
+    // A command that mostly waits does without V8's optimizing compilers: the few functions they compiled in its
+    // first minute touched ~5 MB more of the executable, resident for as long as it waits. Switched off once
+    // every script is loaded: the code caches of src/sea-main.ts are made under the executable's own flags.
+    if (workload === 'long-running') setFlagsFromString('--no-opt --no-maglev');
+    return kube.connect(options);
+  },
   clock: systemClock,
   wallNow: () => Date.now(),
   bootNow,
+  workload: (kind) => {
+    workload = kind;
+  },
   stopSelf: () => process.kill(process.pid, 'SIGSTOP'),
   hostname: () => hostname(),
   username: () => loginName(() => userInfo().username, process.env, process.getuid?.()),

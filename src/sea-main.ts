@@ -13,10 +13,13 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { getAsset } from 'node:sea';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 /** Asset key → sha256 prefix of its code (set at build time): V8 checks a cache only against the length. */
 declare const __CMLOCK_ASSET_HASHES__: Record<string, string>;
+/** The V8 flags the executable starts with (scripts/packaging/sea.ts V8_FLAGS). */
+declare const __CMLOCK_V8_FLAGS__: string;
 
 function cacheDir(): string | undefined {
   const env = process.env;
@@ -32,6 +35,9 @@ function cacheDir(): string | undefined {
 function saveOnExit(script: Script, file: string, key: string): void {
   process.once('exit', () => {
     try {
+      // V8 accepts a cache only under the flags it is loaded with: the executable's own, under which every script
+      // is loaded; src/main.ts may have turned the optimizing compilers off since (a command that mostly waits).
+      setFlagsFromString(`--opt --maglev ${__CMLOCK_V8_FLAGS__}`);
       const data = script.createCachedData(); // after running: includes the functions compiled lazily
       const dir = dirname(file);
       mkdirSync(dir, { recursive: true });

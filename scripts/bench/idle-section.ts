@@ -1,8 +1,10 @@
 // The bench's idle section: `run` holds a lock (renewing it every 7.5 s: --ttl 30s), `wait` waits for that
 // lock and `ls -w` watches its namespace, so both see every renewal; beside them `kubectl get cm -w` watches the
-// same namespace and a bare Node 26 (the executable's own runtime) does nothing. Their RSS is sampled once
+// same namespace, a bare Node 26 (the executable's own runtime) does nothing and the bench's floor program (a Node
+// single executable built like cmlock, bench/floor.ts) holds one watch over node:https. Their RSS is sampled once
 // each is doing its job. Goal (issue 15): ≤ 60 MB while idle, and flat over 10 minutes (--long).
 
+import { join } from 'node:path';
 import type { AdminClient } from '../apiserver.ts';
 import { say } from '../packaging/log.ts';
 import { sampleAll, start, stop, summarize, type Idler, type IdleSummary, type Running } from './idle.ts';
@@ -26,6 +28,7 @@ export async function idleSection(
   base: Sealed,
   env: Record<string, string>,
   long: boolean,
+  floorEnv: Record<string, string>,
 ): Promise<IdleSummary[]> {
   await createNamespace(api, NAMESPACE);
   const idlers: Idler[] = [
@@ -39,6 +42,11 @@ export async function idleSection(
     { name: 'cmlock ls -w', argv: ['kubectl', 'cmlock', 'ls', '-w', '-n', NAMESPACE], env },
     { name: 'kubectl get cm -w', argv: ['kubectl', 'get', 'cm', '-w', '-n', NAMESPACE] },
     { name: 'node, idle (floor)', argv: [process.execPath, '-e', 'setInterval(() => {}, 1e9)'] },
+    {
+      name: 'node watching (floor)',
+      argv: [join(base.pluginDir, 'kubectl-benchfloor'), 'watch', `/api/v1/namespaces/${NAMESPACE}/configmaps?watch=1`],
+      env: floorEnv,
+    },
   ];
   const running: Running[] = [];
   try {

@@ -1,6 +1,8 @@
 // esbuild plugins that make the npm dependencies fit a Node single executable, and start faster in one.
 
-import { basename, dirname, join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { OnResolveArgs, Plugin, PluginBuild, ResolveResult } from 'esbuild';
 import { repoRoot } from './config.ts';
 
@@ -106,6 +108,24 @@ exports.notStrictEqual = (a, b, m) => { if (Object.is(a, b)) fail(m, a, b, 'stri
   },
 };
 
+/**
+ * After a command's handler, yargs renders that command's whole help text and keeps it, for a failure that
+ * might print it later (command.js, `cacheHelpMessage`). cmlock's handler only records the command, and its
+ * `fail` throws without printing help: the text was never used, and rendering it was ~6 ms of every command
+ * (a CPU profile of `ls`). The call is taken out of the bundled yargs; the build fails if it is not found.
+ */
+export const noYargsHelpCache: Plugin = {
+  name: 'no-yargs-help-cache',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const call = 'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();';
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(call)) throw new Error(`${args.path}: no ${call} to take out (a new yargs?)`);
+      return { loader: 'js', contents: source.replace(call, '/* help not cached: see noYargsHelpCache */') };
+    });
+  },
+};
+
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
@@ -135,28 +155,76 @@ module.exports = load ? load(${JSON.stringify(key)}) : require(require('node:pat
 }
 
 /**
- * client-node imports three names from undici (`fetch`, `Agent`, `ProxyAgent`), but undici's index loads
- * all of it: mock agents, caches, cookies, WebSocket, EventSource, a SQLite cache store. Evaluating that is
- * ~50 ms of every command that talks to the API server. client-node gets those three from undici's own
- * modules instead, with the one side effect of the index they rely on (test/e2e/proxy.test.ts goes through
- * ProxyAgent).
+ * client-node imports three names from undici (`fetch`, `Agent`, `ProxyAgent`) at the top of its modules, for its
+ * generated API classes and KubeConfig.applySecurityAuthentication. cmlock uses neither: it sends its requests
+ * through node:https with KubeConfig.applyToHTTPSOptions (src/kube/transport.ts). undici is ~540 KiB of code that
+ * would only be carried along, so each name is a getter that throws if it is ever used.
  */
-export const slimUndici: Plugin = {
-  name: 'slim-undici',
+export const leaveOutUndici: Plugin = {
+  name: 'leave-out-undici',
   setup(b) {
-    divert(b, /^undici$/, 'cmlock-slim-undici');
-    b.onLoad({ filter: /.*/, namespace: 'cmlock-slim-undici' }, (args) => ({
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'cmlock-no-undici' }));
+    b.onLoad({ filter: /.*/, namespace: 'cmlock-no-undici' }, () => ({
       loader: 'js',
-      resolveDir: join(repoRoot, dirname(args.path)),
       contents: `
-// As undici's index does: ProxyAgent tunnels with Dispatcher#connect, one of the API methods mixed in here.
-Object.assign(require('./lib/dispatcher/dispatcher').prototype, require('./lib/api'));
-const { fetch } = require('./lib/web/fetch');
-exports.fetch = (input, init) => fetch(input, init);
-exports.Agent = require('./lib/dispatcher/agent');
-exports.ProxyAgent = require('./lib/dispatcher/proxy-agent');
+const missing = (name) => () => {
+  throw new Error('undici.' + name + ' is not part of kubectl-cmlock (src/kube/transport.ts sends every request)');
+};
+for (const name of ['fetch', 'Agent', 'ProxyAgent']) {
+  Object.defineProperty(exports, name, { enumerable: true, get: missing(name) });
+}
 `,
     }));
+  },
+};
+
+/**
+ * Packages that client-node's KubeConfig imports at the top of its modules but needs only for some kubeconfigs:
+ * YAML parsing (cmlock parses kubeconfigs itself), the Azure, GCP and OIDC auth providers, and the SOCKS and
+ * HTTP proxy agents. Evaluated with KubeConfig, they were ~20 ms of CPU in every command that talks to the API
+ * server (npm run bench). Each becomes a module of getters, one per export name (read from the package at
+ * build time), that loads the real package on first use; esbuild's CommonJS interop reads names through
+ * getters, so a kubeconfig with a plain token or client certificate never loads them.
+ */
+const lazyForClientNode = [
+  'js-yaml',
+  'jsonpath-plus',
+  'openid-client',
+  'rfc4648',
+  'socks',
+  'socks-proxy-agent',
+  'hpagent',
+];
+
+export const lazyClientNodeImports: Plugin = {
+  name: 'lazy-client-node-imports',
+  setup(b) {
+    const filter = new RegExp(`^(${lazyForClientNode.map(escapeRe).join('|')})$`);
+    b.onResolve({ filter }, async (args) => {
+      if (!args.importer.includes('/node_modules/@kubernetes/client-node/')) return undefined;
+      const real = await resolveAsUsual(b, args);
+      if (real === undefined) return undefined;
+      if (real.errors.length) return { errors: real.errors };
+      // The suffix keeps the shim CommonJS: esbuild would read a path ending in .mjs as an ES module.
+      return { path: `${relative(repoRoot, real.path)}.lazy.cjs`, namespace: 'cmlock-lazy' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cmlock-lazy' }, async (args) => {
+      const path = args.path.slice(0, -'.lazy.cjs'.length);
+      const names = Object.keys((await import(pathToFileURL(join(repoRoot, path)).href)) as object).filter(
+        (name) => name !== 'default' && name !== '__esModule' && name !== 'module.exports',
+      );
+      return {
+        loader: 'js',
+        resolveDir: repoRoot,
+        contents: `
+let real;
+const load = () => (real ??= require(${JSON.stringify(`./${path}`)}));
+for (const name of ${JSON.stringify(names)}) {
+  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });
+}
+`,
+      };
+    });
   },
 };
 

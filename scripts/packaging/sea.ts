@@ -22,9 +22,11 @@ export interface SeaOptions {
  * V8 flags of every run of the executable (the dev launcher bin/kubectl-cmlock passes the same). A young
  * generation of at most 2 MB per semi-space (V8's default grows to 16 MB): listing 3,000 locks peaks at
  * 100 MB instead of 109, `-o yaml` of them at 125 MB instead of 177, in the same time (npm run bench).
- * Tried and left out: --max-semi-space-size=1 (7% slower at 3,000 locks), --optimize-for-size (30-60%
- * slower, and it once hung at exit), --lite-mode (-7 MB idle, -25% peak, but 25-30% slower everywhere),
- * --no-opt --no-maglev (slower, no idle gain), a V8 start-up snapshot (see README, Packaging).
+ * src/main.ts turns the optimizing compilers (Maglev, TurboFan) off for a command that mostly waits (run,
+ * wait, ls -w), once its scripts are loaded. Tried and left out: --max-semi-space-size=1 (7% slower at 3,000
+ * locks), --optimize-for-size (30-60% slower, and it once hung at exit), --lite-mode (-7 MB idle, -25% peak,
+ * but 25-30% slower everywhere), --no-opt --no-maglev for every command (one-shot commands and --help took
+ * 10-25 ms more CPU: perf stat), a V8 start-up snapshot (see README, Packaging).
  */
 export const V8_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 

@@ -147,6 +147,7 @@ export async function runCli(rt: Runtime): Promise<number> {
     rt.stdout.write(parsed.text);
     return 0;
   }
+  rt.workload?.(parsed.invocation.longRunning ? 'long-running' : 'one-shot');
   try {
     return await parsed.invocation.run(rt);
   } catch (err) {

@@ -92,6 +92,8 @@ export interface CommandSpec<O extends object> {
   readonly options: readonly OptionSpec[];
   /** Validates the flags and arguments into options; pure, throws UsageError. */
   parse(args: ParsedArgs, global: GlobalOptions): O;
+  /** Whether the command mostly waits (run, wait, ls -w): Runtime.workload. Default: a one-shot command. */
+  longRunning?(options: O): boolean;
   /** Does the work; returns the exit code (0 unless the command passes one through). */
   run(rt: Runtime, global: GlobalOptions, options: O): Promise<number>;
 }
@@ -101,11 +103,12 @@ export interface Invocation {
   readonly command: string;
   readonly global: GlobalOptions;
   readonly options: object;
+  readonly longRunning: boolean;
   run(rt: Runtime): Promise<number>;
 }
 
 /** A command with its option type closed over, so commands of different types fit one list. */
-export interface Command extends Omit<CommandSpec<object>, 'parse' | 'run'> {
+export interface Command extends Omit<CommandSpec<object>, 'parse' | 'run' | 'longRunning'> {
   prepare(args: ParsedArgs, global: GlobalOptions): Invocation;
 }
 
@@ -114,7 +117,8 @@ export function defineCommand<O extends object>(spec: CommandSpec<O>): Command {
     ...spec,
     prepare(args, global) {
       const options = spec.parse(args, global);
-      return { command: spec.name, global, options, run: (rt) => spec.run(rt, global, options) };
+      const longRunning = spec.longRunning?.(options) ?? false;
+      return { command: spec.name, global, options, longRunning, run: (rt) => spec.run(rt, global, options) };
     },
   };
 }

@@ -32,6 +32,9 @@ export async function openConnection(
   g: GlobalOptions,
   options: { allNamespaces?: boolean; /** No diagnostics at all (completion). */ quiet?: boolean } = {},
 ): Promise<Connection> {
+  // One server clock for the whole command: every response teaches it (the SelfSubjectReview too, so that
+  // acquire can create the lock without reading it first), and relative times print against it.
+  const serverClock = new ServerClock(rt.clock);
   const session = await rt.connect({
     kubeconfig: g.kubeconfig,
     context: g.context,
@@ -40,10 +43,9 @@ export async function openConnection(
     verbosity: g.verbosity,
     env: rt.env,
     log: options.quiet === true ? () => undefined : (line) => rt.stderr.write(`${line}\n`),
+    serverTime: (sample) => serverClock.observe(sample),
   });
-  // One server clock for the whole command: every response teaches it, and relative times print against it.
   const store = session.store(options.allNamespaces === true ? '' : undefined);
-  const serverClock = new ServerClock(rt.clock);
   return {
     session,
     namespace: session.namespace,

@@ -45,6 +45,11 @@ export interface Runtime {
   wallNow(): number;
   /** Time since boot including suspends, ms, where the platform tells (to notice a suspend); else undefined. */
   bootNow?(): number | undefined;
+  /**
+   * What the parsed command is: 'one-shot' (its few busy milliseconds should be fast) or 'long-running' (run,
+   * wait, ls -w: it mostly waits, and should hold little memory). src/main.ts tunes V8 for it.
+   */
+  workload?(kind: 'one-shot' | 'long-running'): void;
   /** Stops this process (SIGSTOP to itself), as Ctrl-Z would without a handler. */
   stopSelf(): void;
   hostname(): string;

@@ -1,31 +1,19 @@
-// One request at a time, done properly: credentials from client-node (exec plugins included), a per-request
-// timeout combined with the caller's signal, the server's Date header with the local monotonic send/receive
-// times, a -v log line (method, path, status, duration; nothing else), errors mapped by errors.ts, and the one
-// retry loop of cmlock: what errors.ts calls retryable (reads: 429, 5xx, timeouts, resets; writes: only 429 and
-// never-sent failures, because errors.ts turns a write that may have been applied into AmbiguousWriteError) is
-// sent again after Retry-After or the shared backoff, never past the caller's deadline. The lock protocol above
-// sends each request once and only resolves ambiguous writes by reading back.
+// One request at a time, done properly: credentials from client-node (exec plugins included) on the wire of
+// transport.ts, a per-request timeout combined with the caller's signal, the server's Date header with the local
+// monotonic send/receive times, a -v log line (method, path, status, duration; nothing else), errors mapped by
+// errors.ts, and the one retry loop of cmlock: what errors.ts calls retryable (reads: 429, 5xx, timeouts, resets;
+// writes: only 429 and never-sent failures, because errors.ts turns a write that may have been applied into
+// AmbiguousWriteError) is sent again after Retry-After or the shared backoff, never past the caller's deadline.
+// The lock protocol above sends each request once and only resolves ambiguous writes by reading back.
 
-import {
-  AuthenticationV1Api,
-  CoreV1Api,
-  createConfiguration,
-  IsomorphicFetchHttpLibrary,
-  Observable,
-  RequestContext,
-  ServerConfiguration,
-  type ConfigurationOptions,
-  type HttpInfo,
-  type KubeConfig,
-  type ObservableMiddleware,
-  type ResponseBody,
-  type ResponseContext,
-  type SecurityAuthentication,
-} from '@kubernetes/client-node';
+import type { IncomingMessage } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { LinkedAbort } from '../lock/abort.ts';
 import { Backoff, type BackoffPolicy } from '../lock/backoff.ts';
 import { systemClock } from '../lock/clock.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { RetryableError, type ServerTimeSample } from '../lock/store.ts';
+import { AuthenticationApi, CoreApi, type Answer, type ApiRequest, type Attempt } from './api.ts';
 import {
   CredentialError,
   mapRequestError,
@@ -36,6 +24,7 @@ import {
 } from './errors.ts';
 import type { ResolvedConfig } from './kubeconfig.ts';
 import { oneLine, Redactor } from './redact.ts';
+import { headersOf, readText, Transport, type Prepared } from './transport.ts';
 
 const USER_AGENT = 'kubectl-cmlock';
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -72,6 +61,8 @@ export interface ClientOptions {
   requestTimeoutMs: number;
   verbosity: number;
   log: (line: string) => void;
+  /** Told the time sample of every response (ConnectOptions.serverTime). */
+  serverTime?: (sample: ServerTimeSample) => void;
 }
 
 export interface Timed<T> {
@@ -93,22 +84,37 @@ export interface CallOptions {
 export interface OpenedStream {
   status: number;
   headers: Record<string, string>;
-  body: ResponseBody;
+  /** The response body: read it as a stream, or as text (readText). Ends when the caller's signal aborts. */
+  body: IncomingMessage;
   time?: ServerTimeSample;
 }
 
+/** A non-2xx answer, as errors.ts reads it: status code, body text, headers. */
+class HttpStatusError extends Error {
+  readonly code: number;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+
+  constructor(code: number, body: string, headers: Record<string, string>) {
+    super(`HTTP ${code}`);
+    this.code = code;
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
 export class KubeClient {
-  readonly core: CoreV1Api;
-  readonly authn: AuthenticationV1Api;
+  /** The Kubernetes calls cmlock makes (kube/api.ts), each sent by `call` through an Attempt. */
+  readonly core = new CoreApi();
+  readonly authn = new AuthenticationApi();
   readonly errorContext: ErrorContext;
   readonly requestTimeoutMs: number;
   readonly tuning: Tuning;
   readonly redactor = new Redactor();
   readonly #config: ResolvedConfig;
   readonly #options: ClientOptions;
-  readonly #http = new IsomorphicFetchHttpLibrary();
+  readonly #transport: Transport;
   #kubeConfig: KubeConfig;
-  #dispatcher: ReturnType<RequestContext['getDispatcher']>;
 
   constructor(config: ResolvedConfig, options: ClientOptions, tuning: Tuning) {
     this.#config = config;
@@ -117,24 +123,13 @@ export class KubeClient {
     this.requestTimeoutMs = options.requestTimeoutMs > 0 ? options.requestTimeoutMs : DEFAULT_REQUEST_TIMEOUT_MS;
     for (const secret of config.secrets) this.redactor.add(secret);
     this.#kubeConfig = config.newKubeConfig();
+    this.#transport = new Transport(this.#serverUrl());
     this.errorContext = {
       contextName: config.contextName,
       server: config.server,
       inCluster: config.inCluster,
       redact: (text) => this.redactor.redact(text),
     };
-    const auth: SecurityAuthentication = {
-      getName: () => 'kubectl-cmlock',
-      applySecurityAuthentication: (ctx) => this.authenticate(ctx),
-    };
-    // Our own configuration rather than kc.makeApiClient(): the auth step is wrapped (credential failures
-    // become one safe line) and no static middleware exists for the generated code to reverse in place.
-    const configuration = createConfiguration({
-      baseServer: new ServerConfiguration(this.#serverUrl(), {}),
-      authMethods: { default: auth },
-    });
-    this.core = new CoreV1Api(configuration);
-    this.authn = new AuthenticationV1Api(configuration);
   }
 
   /** The kubeconfig's server URL (with any path prefix), as requests use it. */
@@ -147,26 +142,18 @@ export class KubeClient {
     if (this.#options.verbosity >= level) this.#options.log(this.redactor.redact(line));
   }
 
-  /** Applies the context's credentials; remembers the Authorization header so it can be redacted. */
-  async authenticate(ctx: RequestContext): Promise<void> {
+  /** The context's credentials for a request made now; remembers the Authorization header so it can be redacted. */
+  async #credentials(): Promise<Prepared> {
+    let prepared: Prepared;
     try {
-      await this.#kubeConfig.applySecurityAuthentication(ctx);
+      prepared = await this.#transport.prepare(this.#kubeConfig);
     } catch (err) {
       throw new CredentialError(this.#describeCredentialFailure(err));
     }
-    // client-node builds a new connection pool (dispatcher) for every request: with static credentials
-    // the TLS options never change, so keep the first one and reuse its connections.
-    if (!this.#config.refreshableCredentials) {
-      const dispatcher = ctx.getDispatcher();
-      if (dispatcher) {
-        this.#dispatcher ??= dispatcher;
-        ctx.setDispatcher(this.#dispatcher);
-      }
-    }
-    const headers = ctx.getHeaders();
-    for (const [key, value] of Object.entries(headers)) {
+    for (const [key, value] of Object.entries(prepared.headers)) {
       if (key.toLowerCase() === 'authorization') this.redactor.add(value);
     }
+    return prepared;
   }
 
   #describeCredentialFailure(err: unknown): string {
@@ -191,12 +178,12 @@ export class KubeClient {
   }
 
   /**
-   * One API call through the generated client. `send` receives the per-call options (signal, timing and
-   * logging middleware) and must pass them to a `...WithHttpInfo` method.
+   * One API call. `send` receives the Attempt of one try and passes it to a kube/api.ts method, which sends the
+   * request through it.
    */
   async call<T>(
     spec: RequestSpec,
-    send: (options: ConfigurationOptions) => Promise<HttpInfo<T>>,
+    send: (attempt: Attempt) => Promise<Answer<T>>,
     signal: AbortSignal | undefined,
     callOptions: CallOptions = {},
   ): Promise<Timed<T | undefined>> {
@@ -210,10 +197,11 @@ export class KubeClient {
       const probe = new Probe();
       const started = performance.now();
       try {
-        const info = await this.#once(send, probe, signal, state);
+        const answer = await this.#once(send, probe, signal, state);
         this.#logRequest(spec, probe.status, started);
-        return { value: info.data, time: probe.sample() };
+        return { value: answer.data, time: this.#observed(probe) };
       } catch (raw) {
+        this.#observed(probe); // an error answer tells the server's time as well
         if (signal?.aborted) throw signal.reason;
         const code = statusCode(raw);
         this.#logRequest(spec, code, started);
@@ -245,33 +233,53 @@ export class KubeClient {
   }
 
   async #once<T>(
-    send: (options: ConfigurationOptions) => Promise<HttpInfo<T>>,
+    send: (attempt: Attempt) => Promise<Answer<T>>,
     probe: Probe,
     signal: AbortSignal | undefined,
     state: FailureState,
-  ): Promise<HttpInfo<T>> {
-    const timeout = AbortSignal.timeout(state.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const middleware: ObservableMiddleware = {
-      pre: (ctx) => {
-        ctx.setSignal(combined);
-        ctx.setHeaderParam('User-Agent', USER_AGENT);
-        state.sent = true;
-        probe.sentAt = performance.now();
-        return new Observable(Promise.resolve(ctx));
-      },
-      post: (rsp) => {
-        state.responded = true;
-        probe.received(rsp);
-        return new Observable(Promise.resolve(rsp));
-      },
-    };
+  ): Promise<Answer<T>> {
+    // This try's signal: the caller's, or the per-request timeout. Not AbortSignal.any (lock/abort.ts).
+    const tried = new LinkedAbort(signal);
+    const timer = setTimeout(() => {
+      state.timedOut = true;
+      tried.abort(new DOMException(`no answer within ${formatDuration(state.timeoutMs)}`, 'TimeoutError'));
+    }, state.timeoutMs);
+    const attempt: Attempt = { exchange: (request) => this.#exchange(request, tried.signal, probe, state) };
     try {
       // The race matters before the request exists: an exec plugin that hangs ignores the signal.
-      return await raceAbort(send({ middleware: [middleware], middlewareMergeStrategy: 'replace' }), combined);
+      return await raceAbort(send(attempt), tried.signal);
     } finally {
-      state.timedOut = timeout.aborted && !signal?.aborted;
+      clearTimeout(timer);
+      // Released, not aborted: aborting would also close the keep-alive connection the answer came on.
+      tried.release();
+      if (signal?.aborted) state.timedOut = false;
     }
+  }
+
+  /** The time sample of an answer, passed on to ClientOptions.serverTime. */
+  #observed(probe: Probe): ServerTimeSample | undefined {
+    const sample = probe.sample();
+    if (sample !== undefined) this.#options.serverTime?.(sample);
+    return sample;
+  }
+
+  /** One request and its whole answer: JSON, or HttpStatusError for anything but 2xx. */
+  async #exchange(request: ApiRequest, signal: AbortSignal, probe: Probe, state: FailureState): Promise<unknown> {
+    const prepared = await this.#credentials();
+    signal.throwIfAborted();
+    const headers: Record<string, string> = { Accept: request.accept ?? 'application/json', 'User-Agent': USER_AGENT };
+    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+    const url = new URL(this.url(request.path, request.query ?? {}));
+    state.sent = true;
+    probe.sentAt = performance.now();
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const response = await this.#transport.send({ method: request.method, url, headers, body }, prepared, signal);
+    state.responded = true;
+    probe.received(response);
+    const text = await readText(response);
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status > 299) throw new HttpStatusError(status, text, headersOf(response));
+    return text === '' ? undefined : JSON.parse(text);
   }
 
   /**
@@ -281,7 +289,6 @@ export class KubeClient {
   async openStream(spec: RequestSpec, url: string, signal: AbortSignal): Promise<OpenedStream> {
     const state: FailureState = { sent: false, timedOut: false, timeoutMs: this.requestTimeoutMs };
     const headersTimeout = new AbortController();
-    const combined = AbortSignal.any([signal, headersTimeout.signal]);
     const timer = setTimeout(
       () => headersTimeout.abort(new DOMException('no response headers in time', 'TimeoutError')),
       this.requestTimeoutMs,
@@ -289,17 +296,24 @@ export class KubeClient {
     const probe = new Probe();
     const started = performance.now();
     try {
-      const ctx = new RequestContext(url, 'GET');
-      ctx.setHeaderParam('Accept', 'application/json');
-      ctx.setHeaderParam('User-Agent', USER_AGENT);
-      await raceAbort(this.authenticate(ctx), combined);
-      ctx.setSignal(combined);
+      const prepared = await raceAbort(raceAbort(this.#credentials(), signal), headersTimeout.signal);
       state.sent = true;
       probe.sentAt = performance.now();
-      const response = await raceAbort(this.#http.send(ctx).toPromise(), combined);
+      const headers = { Accept: 'application/json', 'User-Agent': USER_AGENT };
+      // The stream lives as long as the caller's signal; a request without headers in time ends here.
+      const pending = this.#transport.send({ method: 'GET', url: new URL(url), headers }, prepared, signal);
+      const response = await raceAbort(pending, headersTimeout.signal).catch((err: unknown) => {
+        if (headersTimeout.signal.aborted)
+          pending.then(
+            (late) => late.destroy(),
+            () => undefined,
+          );
+        throw err;
+      });
       probe.received(response);
-      this.#logRequest(spec, response.httpStatusCode, started);
-      return { status: response.httpStatusCode, headers: response.headers, body: response.body, time: probe.sample() };
+      const status = response.statusCode ?? 0;
+      this.#logRequest(spec, status, started);
+      return { status, headers: headersOf(response), body: response, time: this.#observed(probe) };
     } catch (raw) {
       if (signal.aborted) throw signal.reason;
       state.timedOut = headersTimeout.signal.aborted;
@@ -329,10 +343,10 @@ class Probe {
   status: number | undefined;
   date: string | undefined;
 
-  received(rsp: ResponseContext): void {
+  received(response: IncomingMessage): void {
     this.receivedAt = performance.now();
-    this.status = rsp.httpStatusCode;
-    this.date = rsp.headers.date ?? rsp.headers.Date;
+    this.status = response.statusCode;
+    this.date = response.headers.date;
   }
 
   sample(): ServerTimeSample | undefined {

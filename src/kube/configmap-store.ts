@@ -2,14 +2,7 @@
 // takeover, what to do on a conflict) belongs to src/lock/. Errors are mapped by errors.ts through the client.
 
 import { randomBytes } from 'node:crypto';
-import {
-  Observable,
-  type ConfigurationOptions,
-  type CoreV1Event,
-  type ObservableMiddleware,
-  type V1ConfigMap,
-  type V1ConfigMapList,
-} from '@kubernetes/client-node';
+import type { CoreV1Event, V1ConfigMap, V1ConfigMapList } from '@kubernetes/client-node';
 import type {
   ListSelection,
   LockEvent,
@@ -20,6 +13,7 @@ import type {
   StoredLock,
   WatchEvent,
 } from '../lock/store.ts';
+import type { Attempt } from './api.ts';
 import type { CallOptions, KubeClient, Timed } from './client.ts';
 import { MANAGED_BY_LABEL, UNMANAGED_SELECTOR } from '../lock/names.ts';
 import { toConfigMap, toLockEvent, toStoredLock } from './convert.ts';
@@ -155,7 +149,7 @@ export class ConfigMapStore implements LockStore {
     const all = options.allNamespaces === true || this.namespace === '';
     const metadataOnly = how.metadataOnly === true;
     const limit = metadataOnly ? METADATA_PAGE_SIZE : LIST_PAGE_SIZE;
-    const accept = (o: ConfigurationOptions): ConfigurationOptions => (metadataOnly ? acceptMetadataOnly(o) : o);
+    const accept = (a: Attempt): Attempt => (metadataOnly ? acceptMetadataOnly(a) : a);
     const { namespace } = this;
     const spec: RequestSpec = all
       ? { verb: 'list', resource: 'configmaps', allNamespaces: true, method: 'GET', path: '/api/v1/configmaps' }
@@ -296,16 +290,9 @@ function withSelector(ours: string, user: string | undefined): string {
   return extra ? `${ours},${extra}` : ours;
 }
 
-/** The request asks for the list's metadata-only form; client-node reads it as a ConfigMapList without data. */
-function acceptMetadataOnly(options: ConfigurationOptions): ConfigurationOptions {
-  const accept: ObservableMiddleware = {
-    pre: (ctx) => {
-      ctx.setHeaderParam('Accept', METADATA_ONLY);
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: (response) => new Observable(Promise.resolve(response)),
-  };
-  return { ...options, middleware: [...(options.middleware ?? []), accept] };
+/** The request asks for the list's metadata-only form: a ConfigMapList without data (labels and owners only). */
+function acceptMetadataOnly(attempt: Attempt): Attempt {
+  return { exchange: (request) => attempt.exchange({ ...request, accept: METADATA_ONLY }) };
 }
 
 /** Event names follow client-go (`<object>.<hex>`), kept within the 253-character limit. */

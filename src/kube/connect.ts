@@ -41,7 +41,12 @@ function open(
 ): KubeSession {
   const client = new KubeClient(
     config,
-    { requestTimeoutMs: options.requestTimeoutMs, verbosity: options.verbosity, log: options.log },
+    {
+      requestTimeoutMs: options.requestTimeoutMs,
+      verbosity: options.verbosity,
+      log: options.log,
+      serverTime: options.serverTime,
+    },
     withDefaults(tuning),
   );
   client.log(

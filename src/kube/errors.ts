@@ -1,7 +1,7 @@
 // The one place where a failed request becomes a typed error. Callers above src/kube/ decide on the type
 // (AlreadyExists → held, Conflict → someone else won, Retryable → back off, AmbiguousWrite → read back), and
 // print the message as it is, so every message here is one line, says what to do, and is redacted.
-// ApiException.message embeds response headers and body: it is never used.
+// A non-2xx answer's body may echo request headers: only its Status reason and message are used, redacted.
 
 import { CmlockError, ExitCode } from '../errors.ts';
 import { formatDuration } from '../lock/duration.ts';
@@ -80,7 +80,7 @@ export function mapRequestError(err: unknown, spec: RequestSpec, ctx: ErrorConte
   return mapNetworkError(err, spec, ctx, state.sent);
 }
 
-/** Maps a non-2xx response (from ApiException, or read directly by the watch). */
+/** Maps a non-2xx response (a call's HttpStatusError, or read directly by the watch). */
 export function mapStatus(
   code: number,
   body: string | undefined,
@@ -249,7 +249,7 @@ function mapNetworkError(err: unknown, spec: RequestSpec, ctx: ErrorContext, sen
   return new RetryableError(`lost the connection to ${where}: ${lost}`);
 }
 
-/** Node and undici wrap the interesting error: `TypeError: fetch failed` { cause: Error { code } }. */
+/** The code of a network error, also where it is wrapped (`TypeError: fetch failed` { cause: Error { code } }). */
 function networkCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
     const { code, errors, cause } = e as { code?: unknown; errors?: unknown; cause?: unknown };
@@ -276,7 +276,7 @@ interface ParsedStatus {
   name?: string;
 }
 
-/** ApiException.body is the raw response text (a JSON Status from the API server, anything from a proxy). */
+/** The raw response text of a non-2xx answer (a JSON Status from the API server, anything from a proxy). */
 function parseStatus(body: string | undefined): ParsedStatus {
   if (!body) return {};
   try {
@@ -301,7 +301,7 @@ function parseStatus(body: string | undefined): ParsedStatus {
 function httpStatusOf(
   err: unknown,
 ): { code: number; body: string | undefined; headers: Record<string, string> | undefined } | undefined {
-  // ApiException: structural check, so this module does not import the client.
+  // client.ts's HttpStatusError (code, body, headers): a structural check, so this module imports no client.
   if (!(err instanceof Error)) return undefined;
   const { code, body, headers } = err as Error & { code?: unknown; body?: unknown; headers?: unknown };
   if (typeof code !== 'number' || code < 100 || code > 599) return undefined;

@@ -1,6 +1,6 @@
 // What the rest of cmlock sees of the Kubernetes connection. No client-node type crosses this boundary.
 
-import type { LockStore } from '../lock/store.ts';
+import type { LockStore, ServerTimeSample } from '../lock/store.ts';
 
 export interface ConnectOptions {
   /** --kubeconfig: a single file that must exist (like kubectl). */
@@ -17,6 +17,12 @@ export interface ConnectOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** One line of diagnostics to stderr. */
   log: (line: string) => void;
+  /**
+   * Every response's Date header with its local send and receive times (ServerClock.observe): a request made
+   * outside the lock protocol (SelfSubjectReview) then tells the protocol the server's time, and acquire need
+   * not read the lock first to learn it.
+   */
+  serverTime?: (sample: ServerTimeSample) => void;
   /** How the user chooses a kubeconfig file or a context, for config errors (default: --kubeconfig, --context). */
   hints?: { kubeconfig: string; context: string };
 }

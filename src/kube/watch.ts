@@ -6,11 +6,13 @@
 // {type:'GONE'}), it goes silent past the server's own timeout plus a margin (a black hole: the iterator ends,
 // so the caller re-reads and re-watches), or the caller aborts (rejects at once with the signal's reason).
 
+import { LinkedAbort } from '../lock/abort.ts';
 import type { WatchEvent } from '../lock/store.ts';
 import { RetryableError } from '../lock/store.ts';
 import type { KubeClient } from './client.ts';
 import { toStoredLock, type RawConfigMap } from './convert.ts';
 import { mapRequestError, mapStatus, type RequestSpec } from './errors.ts';
+import { readText } from './transport.ts';
 
 /** What a watch covers: one ConfigMap by name, or every one matching a label selector ('': all; namespace '': all). */
 export type WatchScope =
@@ -64,8 +66,9 @@ export async function* watchConfigMaps(
       ? `watch of configmap "${scope.name}"`
       : `watch of configmaps${namespace === '' ? ' in all namespaces' : ` in namespace "${namespace}"`}`;
 
-  const controller = new AbortController();
-  const streamSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  // This stream's signal: the caller's, or silence. Not AbortSignal.any (lock/abort.ts).
+  const controller = new LinkedAbort(signal);
+  const streamSignal = controller.signal;
   let silent = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const disarm = (): void => clearTimeout(timer);
@@ -82,23 +85,21 @@ export async function* watchConfigMaps(
   try {
     const opened = await client.openStream(spec, url, streamSignal);
     if (opened.status !== 200) {
-      const text = await opened.body.text().catch(() => undefined);
+      const text = await readText(opened.body).catch(() => undefined);
       if (opened.status === 410) {
         yield { type: 'GONE' };
         return;
       }
       throw mapStatus(opened.status, text, opened.headers, spec, client.errorContext);
     }
-    const stream = opened.body.stream();
-    if (!stream) return;
-    const reader = stream.getReader();
+    const reader = opened.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const decoder = new TextDecoder();
     let buffer = '';
     for (;;) {
       arm();
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      let chunk: IteratorResult<Buffer>;
       try {
-        chunk = await reader.read();
+        chunk = await reader.next();
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         if (silent) {

@@ -5,6 +5,7 @@
 // time produces no event, so that moment has its own timer. The API load does not grow with the wait.
 
 import { HeldError } from '../errors.ts';
+import { LinkedAbort } from './abort.ts';
 import { formatDuration } from './duration.ts';
 import { LockHeldError } from './errors.ts';
 import { cancelledError } from './operation.ts';
@@ -84,7 +85,7 @@ export class LockFollower {
     this.#latest = from;
     const { clock, store } = this.#ctx;
     const signal = this.#options.signal;
-    const stop = signal === undefined ? this.#stop.signal : AbortSignal.any([signal, this.#stop.signal]);
+    const stop = signal === undefined ? this.#stop.signal : new LinkedAbort(signal, this.#stop.signal).signal;
     this.#options.signal?.addEventListener('abort', () => this.#fail(cancelledError(this.#options.signal)), {
       once: true,
       signal: this.#stop.signal,
@@ -168,8 +169,8 @@ export class LockFollower {
       this.#latest === undefined ? this.#gone !== undefined : isNewer(this.#latest.resourceVersion, resourceVersion);
     if (!isNewerNow()) {
       const { clock } = this.#ctx;
-      const timer = new AbortController();
-      const stop = AbortSignal.any([timer.signal, this.#stop.signal]);
+      const timer = new LinkedAbort(this.#stop.signal);
+      const stop = timer.signal;
       let listener = () => {};
       const changed = new Promise<boolean>((resolve) => {
         listener = () => {
@@ -231,9 +232,8 @@ export class LockFollower {
       return;
     }
     const { clock } = this.#ctx;
-    this.#timer = new AbortController();
-    const timer = this.#timer;
-    const stop = AbortSignal.any([timer.signal, this.#stop.signal]);
+    this.#timer = new LinkedAbort(this.#stop.signal);
+    const stop = this.#timer.signal;
     const deadline = this.#options.deadlineMono;
     // One timer: the verdict's moment or the deadline, whichever comes first.
     const at = Math.min(verdict.at ?? Infinity, deadline ?? Infinity);

@@ -5,6 +5,7 @@
 // its abort signal) cannot delay it. What the holder does about a loss (stop CMD, abort a function) is its own.
 
 import { CmlockError, LockNotFoundError, NotHolderError } from '../errors.ts';
+import { LinkedAbort } from './abort.ts';
 import { Backoff } from './backoff.ts';
 import type { Clock } from './types.ts';
 import { RetryableError } from './store.ts';
@@ -192,13 +193,12 @@ export function deadlineSignal(
   ms: number,
   parent: AbortSignal,
 ): { signal: AbortSignal; dispose: () => void } {
-  const timer = new AbortController();
-  const signal = AbortSignal.any([parent, timer.signal]);
-  clock.sleep(Math.max(0, ms), signal).then(
-    () => timer.abort(new RenewTimeout(`no answer within ${roughly(ms)}`)),
+  const link = new LinkedAbort(parent);
+  clock.sleep(Math.max(0, ms), link.signal).then(
+    () => link.abort(new RenewTimeout(`no answer within ${roughly(ms)}`)),
     () => {},
   );
-  return { signal, dispose: () => timer.abort() };
+  return { signal: link.signal, dispose: () => link.abort() };
 }
 
 /**

@@ -7,6 +7,7 @@
 // among them (lock/listing.ts): one that stops being a lock is reported DELETED, one that becomes one ADDED.
 
 import type { LockContext, LockView } from './types.ts';
+import { LinkedAbort } from './abort.ts';
 import { cancelledError, Operation } from './operation.ts';
 import { isListed, isReplayed, listLocks } from './listing.ts';
 import type { ListSelection, StoredLock } from './store.ts';
@@ -53,9 +54,9 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
   if (options.allNamespaces !== undefined) selection.allNamespaces = options.allNamespaces;
   /** Ends the expiry timers and the watch when this function returns; a failing watcher aborts it too. */
   const done = new AbortController();
-  const signal = options.signal === undefined ? done.signal : AbortSignal.any([options.signal, done.signal]);
+  const signal = new LinkedAbort(options.signal, done.signal).signal;
   const known = new Map<string, StoredLock>();
-  const timers = new Map<string, AbortController>();
+  const timers = new Map<string, LinkedAbort>();
   const keyOf = (lock: StoredLock): string => `${lock.namespace}/${lock.name}`;
 
   const report = (type: LockChangeType, lock: StoredLock): void => {
@@ -76,10 +77,11 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
     known.set(key, lock);
     const delay = msUntilExpired(lock, op.serverClock, clock);
     if (delay === undefined || delay === 0) return; // never expires, or its status already says Expired
-    const timer = new AbortController();
+    const timer = new LinkedAbort(signal);
     timers.set(key, timer);
-    clock.sleep(delay, AbortSignal.any([signal, timer.signal])).then(
+    clock.sleep(delay, timer.signal).then(
       () => {
+        timer.release();
         timers.delete(key);
         if (known.get(key) !== lock) return;
         try {

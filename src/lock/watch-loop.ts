@@ -7,6 +7,7 @@
 // caller's expiry timers and its idea of the server's clock ran on a monotonic clock that missed that time.
 
 import { CmlockError } from '../errors.ts';
+import { LinkedAbort } from './abort.ts';
 import { Backoff } from './backoff.ts';
 import { PROTOCOL_BACKOFF } from './operation.ts';
 import { EXPIRY_ALLOWANCE_MS, expiryOf, isExpired } from './record.ts';
@@ -50,8 +51,8 @@ export async function keepWatching(
   const backoff = new Backoff(PROTOCOL_BACKOFF, () => clock.random());
   let from = resourceVersion;
   let mustResync = resyncFirst;
-  /** Ends the current stream early, after a suspend. */
-  let stream = new AbortController();
+  /** The current stream's signal: `stop`, or an early end after a suspend. */
+  let stream = new LinkedAbort(stop);
   let suspended = false;
   if (times !== undefined && loop.suspended !== undefined) {
     const onSuspend = loop.suspended.bind(loop);
@@ -68,48 +69,53 @@ export async function keepWatching(
       stop,
     );
   }
-  while (!stop.aborted) {
-    const openedAt = clock.now();
-    stream = new AbortController();
-    try {
-      if (mustResync) {
-        suspended = false;
-        from = await loop.resync(stop);
-        mustResync = false;
-        if (stop.aborted) return;
-      }
-      for await (const event of loop.open(from, AbortSignal.any([stop, stream.signal]))) {
-        if (stop.aborted) return;
-        if (stream.signal.aborted) break;
-        if (event.type === 'GONE') {
-          mustResync = true;
-          break;
+  try {
+    while (!stop.aborted) {
+      const openedAt = clock.now();
+      stream.release();
+      stream = new LinkedAbort(stop);
+      try {
+        if (mustResync) {
+          suspended = false;
+          from = await loop.resync(stop);
+          mustResync = false;
+          if (stop.aborted) return;
         }
-        backoff.reset();
-        const next = event.type === 'BOOKMARK' ? event.resourceVersion : event.lock.resourceVersion;
-        from = next || from;
-        loop.changed(event);
+        for await (const event of loop.open(from, stream.signal)) {
+          if (stop.aborted) return;
+          if (stream.signal.aborted) break;
+          if (event.type === 'GONE') {
+            mustResync = true;
+            break;
+          }
+          backoff.reset();
+          const next = event.type === 'BOOKMARK' ? event.resourceVersion : event.lock.resourceVersion;
+          from = next || from;
+          loop.changed(event);
+          if (stop.aborted) return;
+        }
+      } catch (error) {
         if (stop.aborted) return;
+        if (!stream.signal.aborted && !isTransient(error)) throw error;
       }
-    } catch (error) {
       if (stop.aborted) return;
-      if (!stream.signal.aborted && !isTransient(error)) throw error;
+      if (suspended) continue; // read again at once: nothing failed, time passed unseen
+      if (loop.resyncAfter === 'always') mustResync = true;
+      // A stream that lasted is a normal end (the server's timeout): open the next one promptly.
+      if (clock.now() - openedAt >= PROTOCOL_BACKOFF.maxMs) backoff.reset();
+      try {
+        await clock.sleep(backoff.next(), stop);
+      } catch {
+        return;
+      }
     }
-    if (stop.aborted) return;
-    if (suspended) continue; // read again at once: nothing failed, time passed unseen
-    if (loop.resyncAfter === 'always') mustResync = true;
-    // A stream that lasted is a normal end (the server's timeout): open the next one promptly.
-    if (clock.now() - openedAt >= PROTOCOL_BACKOFF.maxMs) backoff.reset();
-    try {
-      await clock.sleep(backoff.next(), stop);
-    } catch {
-      return;
-    }
+  } finally {
+    stream.release();
   }
 }
 
 /**
- * Transport failures a watch rides out (thrown by fetch as plain errors, or mapped to RetryableError /
+ * Transport failures a watch rides out (thrown by the transport as plain errors, or mapped to RetryableError /
  * AmbiguousWriteError). Any other CmlockError (403, 401, …) ends it: it will not heal by itself.
  */
 function isTransient(error: unknown): boolean {

@@ -20,6 +20,7 @@ import type { OwnerReference } from '../lock/store.ts';
 import type { LocalTimes } from '../lock/time-jumps.ts';
 import { exitCodeOf, signalNumber, startFailure, type RunningChild, type StartChild } from './child.ts';
 import { describe } from '../lock/lease.ts';
+import { LinkedAbort } from '../lock/abort.ts';
 import { formatDuration } from '../lock/duration.ts';
 import { printable, quote } from '../lock/text.ts';
 import { defaultRunTimings } from './timing.ts';
@@ -129,10 +130,10 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
     const leaseEnd = timings.leaseMs === 0 ? Infinity : leaseStart + timings.leaseMs;
     const leaseLeft = leaseEnd - clock.now();
     const boundMs = Math.max(1000, Math.min(leaseLeft, maxMs));
-    const timer = new AbortController();
-    const signal = AbortSignal.any([releaseAbort.signal, timer.signal]);
+    const bound = new LinkedAbort(releaseAbort.signal);
+    const signal = bound.signal;
     clock.sleep(boundMs, signal).then(
-      () => timer.abort(new CmlockError(`no answer within ${formatDuration(boundMs)}`)),
+      () => bound.abort(new CmlockError(`no answer within ${formatDuration(boundMs)}`)),
       () => {},
     );
     try {
@@ -149,7 +150,7 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
             : 'its lease has run out';
       say(`warning: could not release lock "${name}": ${printable(why)}; ${expiry}`);
     } finally {
-      timer.abort();
+      bound.abort();
     }
   };
 

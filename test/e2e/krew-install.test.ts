@@ -124,7 +124,7 @@ describe('installed with Krew', { timeout: 15 * 60_000 }, () => {
     assert.ok(lstatSync(target).isFile());
     assert.ok(existsSync(join(user.krewRoot, 'store', 'cmlock', `v${version}`, 'LICENSE')));
     const notices = readFileSync(join(user.krewRoot, 'store', 'cmlock', `v${version}`, 'THIRD_PARTY_NOTICES'), 'utf8');
-    for (const name of ['Node.js', '@kubernetes/client-node', 'undici', 'yargs', 'string-width']) {
+    for (const name of ['Node.js', '@kubernetes/client-node', 'yaml', 'yargs', 'string-width']) {
       assert.match(notices, new RegExp(`^${name} `, 'm'), `THIRD_PARTY_NOTICES names ${name}`);
     }
   });

@@ -75,7 +75,7 @@ test('alice (no rights) gets one clear 403 line for every command, with the can-
   const name = uniqueName('lock');
   await acquireJson(ns, name, ['--identity', 'someone', '--ttl', '10m']);
   const commands: [string[], string][] = [
-    [['acquire', name], 'get'],
+    [['acquire', name], 'create'], // acquire creates first: the server's answer tells whether it is held
     [['ls'], 'list'],
     [['describe', name], 'get'],
     [['renew', name], 'get'],

@@ -175,7 +175,7 @@ test('no token in any output at -v 9, for commands that succeed and commands tha
   const lastError = (r: RunResult) => r.stderr.split('\n').filter((l) => l.startsWith('error: '));
   assert.equal(get('held, waiting on a watch').code, 3, show(get('held, waiting on a watch')));
   assert.equal(get('403').code, 1);
-  assert.match(lastError(get('403')).join('\n'), /^error: forbidden: user "alice" cannot get configmaps/);
+  assert.match(lastError(get('403')).join('\n'), /^error: forbidden: user "alice" cannot create configmaps/);
   assert.equal(get('unknown lock').code, 5);
   const unreachable = get('server unreachable');
   assert.equal(unreachable.code, 1, show(unreachable));

@@ -2,6 +2,7 @@
 // `__complete` command, which answers from the option table and, for lock names, namespaces and contexts, from
 // the cluster (best effort: a completion never prints an error).
 
+import { LinkedAbort } from '../../lock/abort.ts';
 import { UsageError } from '../../errors.ts';
 import { listLocks } from '../../lock/listing.ts';
 import type { Command, GlobalOptions, Invocation } from '../command.ts';
@@ -66,7 +67,7 @@ function clusterLookup(rt: Runtime): CompletionLookup {
     return openConnection(rt, g, { quiet: true });
   };
   // One deadline for the whole lookup, retries included (the client retries reads that fail).
-  const deadline = () => AbortSignal.any([rt.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]);
+  const deadline = () => new LinkedAbort(rt.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)).signal;
   return {
     async lockNames(target) {
       try {
@@ -105,6 +106,7 @@ export function completeInvocation(words: readonly string[], commands: readonly 
     command: '__complete',
     global: { requestTimeoutMs: LOOKUP_TIMEOUT_MS, verbosity: 0 },
     options: { words: [...words] },
+    longRunning: false,
     async run(rt) {
       rt.stdout.write(renderCompletion(await complete(words, commands, clusterLookup(rt))));
       return 0;

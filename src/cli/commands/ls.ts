@@ -57,6 +57,7 @@ export const lsCommand = defineCommand<LsCommandOptions>({
     OPTIONS.watch,
   ],
 
+  longRunning: (o) => o.watch,
   parse(args) {
     if (args.positionals.length > 0) {
       throw new UsageError(

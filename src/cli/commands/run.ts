@@ -107,6 +107,7 @@ export const runCommand = defineCommand<RunCommandOptions>({
     OPTIONS.owner,
   ],
 
+  longRunning: () => true,
   parse(args, global) {
     const [name, ...extra] = args.positionals;
     if (name === undefined) throw new UsageError('a lock NAME is required: kubectl cmlock run NAME -- CMD [ARGS...]');

@@ -47,6 +47,7 @@ export const waitCommand = defineCommand<WaitCommandOptions>({
     }),
   ],
 
+  longRunning: () => true,
   parse(args) {
     const timeout = args.string(OPTIONS.timeout);
     return {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../../../src/kube/connect.ts';
 import type { Tuning } from '../../../src/kube/client.ts';
-import type { KubeSession } from '../../../src/kube/types.ts';
+import type { ConnectOptions, KubeSession } from '../../../src/kube/types.ts';
 
 export interface Recorded {
   method: string;
@@ -168,6 +168,7 @@ export function sessionFor(
     tuning?: Partial<Tuning>;
     kubeconfig?: KubeconfigSpec;
     realSleep?: boolean;
+    serverTime?: ConnectOptions['serverTime'];
   } = {},
 ): TestSession {
   const dir = tempDir();
@@ -181,6 +182,7 @@ export function sessionFor(
       verbosity: 10,
       env: {},
       log: (line) => logs.push(line),
+      serverTime: options.serverTime,
     },
     {
       ...fastTuning,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CmlockError } from '../../../src/errors.ts';
-import { RetryableError } from '../../../src/lock/store.ts';
+import { RetryableError, type ServerTimeSample } from '../../../src/lock/store.ts';
 import { FakeApiServer, sendJson, sendStatus, sessionFor, tempDir, nth } from './fake-server.ts';
 
 describe('session', () => {
@@ -36,6 +36,25 @@ describe('session', () => {
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/apis/authentication.k8s.io/v1/selfsubjectreviews');
     assert.deepEqual(JSON.parse(req.body), { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+  });
+
+  test('every answer, an error too, tells the caller the server time (the SelfSubjectReview before acquire)', async () => {
+    reset((req, res) =>
+      req.path.endsWith('/selfsubjectreviews')
+        ? sendStatus(res, 403, 'Forbidden', 'no')
+        : sendJson(res, 200, { kind: 'ConfigMapList', metadata: { resourceVersion: '1' }, items: [] }),
+    );
+    const samples: ServerTimeSample[] = [];
+    const { session } = sessionFor(server.url, { serverTime: (sample) => samples.push(sample) });
+    const before = Date.now();
+    assert.equal(await session.whoAmI(), undefined);
+    await session.store('team').list({});
+    assert.equal(samples.length, 2);
+    for (const sample of samples) {
+      assert.equal(sample.serverDateMs % 1000, 0, 'the Date header, whole seconds');
+      assert.ok(sample.serverDateMs >= Math.floor(before / 1000) * 1000 && sample.serverDateMs <= Date.now());
+      assert.ok(sample.sentAtMono <= sample.receivedAtMono);
+    }
   });
 
   for (const [name, answer] of [
