@@ -751,7 +751,11 @@ export async function acquire(ctx: LockContext, opts: AcquireOptions): Promise<A
     // may have taken (or a release offered us), or one we could not give its owner (the Go library would crash on
     // it), is handed on.
     if (progress.queued || ((op.cancelled || owning) && progress.claimed)) {
-      await withdraw(op, opts.name, acquisitionId, progress.claimed ? undefined : follower?.latest);
+      // The state the watch last brought, when it shows us in line; otherwise a read: a join interrupted in flight
+      // may have taken effect unseen, and deciding on the state before it would leave our entry behind.
+      const known = follower?.latest;
+      const base = !progress.claimed && known !== undefined && inLock(known, acquisitionId) ? known : undefined;
+      await withdraw(op, opts.name, acquisitionId, base);
     }
     throw error;
   } finally {
@@ -765,6 +769,12 @@ export async function acquire(ctx: LockContext, opts: AcquireOptions): Promise<A
   if (by.meta.previous !== undefined) result.previous = lockView(by.meta.previous, serverNow);
   await recordAcquisition(ctx, opts, { lock, outcome: by.meta.outcome, previous: by.meta.previous, fence: view.fence });
   return result;
+}
+
+/** This acquisition is in the lock: holding it, offered it, or waiting for it. */
+function inLock(lock: StoredLock, acquisitionId: string): boolean {
+  const occ = occupantsOf(lock);
+  return [...occ.holders, ...occ.waiters].some((e) => e.acquisitionId === acquisitionId);
 }
 
 /** The acquisition id of the hold this call has: its own, or (already held by you) the identity's. */

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { UsageError } from '../../../src/errors.ts';
+import { CancelledError, UsageError } from '../../../src/errors.ts';
 import { LockHeldError, LockLostError, LockMissingError, NotYourLockError } from '../../../src/lib/index.ts';
 import { Lock } from '../../../src/lib/lock.ts';
 import type { LockOptions } from '../../../src/lib/options.ts';
@@ -172,6 +172,32 @@ describe('Lock: the seed’s New, Acquire, Release and accessors', () => {
     assert.deepEqual(store.methods(), ['get', 'watch', 'update', 'update']);
     assert.match(store.callsOf('update')[0]?.lock.data.waiters ?? '', /lib-4242/, 'joined the queue (one write)');
     assert.equal(store.last?.data.waiters, undefined, 'and left it (one write): the holder is as it was');
+    assert.equal(store.last?.data.holderIdentity, BOB.identity);
+  });
+
+  test('aborted while its join is in flight: it reads the lock and leaves the queue all the same', async () => {
+    const { clock, store, lock } = setup();
+    const controller = new AbortController();
+    const reason = new Error('Ctrl-C');
+    store.script(
+      expectCall.get(cmlock()),
+      expectCall.watch(['hang']),
+      {
+        // The server takes the join; Ctrl-C ends the request before its answer arrives.
+        method: 'update',
+        reply: (call, s) => {
+          if (call.method === 'update') s.apply(call.lock, s.last?.uid);
+          controller.abort(reason);
+          throw new CancelledError('interrupted');
+        },
+      },
+      expectCall.get((s) => s.last), // the watch has brought nothing since: read
+      expectCall.update(),
+    );
+    const { error } = await settle(clock, lock.acquire({ signal: controller.signal }));
+    store.verify();
+    assert.equal(error, reason);
+    assert.equal(store.last?.data.waiters, undefined, 'out of the queue: the holder is as it was');
     assert.equal(store.last?.data.holderIdentity, BOB.identity);
   });
 
