@@ -2,6 +2,7 @@
 // LeaderElectionRecord. Nothing here talks to the cluster or reads a clock; server time is passed in.
 
 import { GO_EXPIRES_AT_KEY, goExpiresAtMs } from './go-library.ts';
+import { DATE_RESOLUTION_MS } from './server-clock.ts';
 import type { Holder, LockView } from './types.ts';
 import type { StoredLock } from './store.ts';
 import { parseRfc3339, rfc3339 } from './time.ts';
@@ -84,15 +85,28 @@ export function renewedRecord(
   change: { nowMs: number; ttlMs?: number; reason?: string },
 ): Record<string, string> {
   const ttlMs = change.ttlMs ?? leaseMsOf(lock.data) ?? 0;
+  const nowMs = laterThan(change.nowMs, parseRfc3339(lock.data[DataKey.renewTime]));
   const data: Record<string, string> = {
     ...lock.data,
-    [DataKey.renewTime]: rfc3339(change.nowMs),
+    [DataKey.renewTime]: rfc3339(nowMs),
     [DataKey.leaseDurationSeconds]: leaseText(ttlMs),
-    [DataKey.expiresAt]: expiresAtText(change.nowMs, ttlMs),
+    [DataKey.expiresAt]: expiresAtText(nowMs, ttlMs),
     [DataKey.fence]: fenceOf(lock),
   };
   if (change.reason !== undefined) data[DataKey.reason] = change.reason;
   return data;
+}
+
+/**
+ * A renewal's stamp, always after the one it replaces: two stamps are each within a Date resolution of the
+ * server's time (ServerClock.stamp), so a renewal soon after a write could come out up to a second earlier; it
+ * then takes the earlier stamp plus 1 ms, still at most a round trip ahead of the server. Strictly later, so that
+ * a renewal whose answer was lost is recognised by its renewTime (protocol.ts decideRenew). A previous stamp
+ * further ahead than that was not ours to trust (hand-edited): the clock's stamp wins.
+ */
+function laterThan(nowMs: number, previousMs: number | undefined): number {
+  const behind = previousMs === undefined ? -1 : previousMs - nowMs;
+  return previousMs !== undefined && behind >= 0 && behind <= DATE_RESOLUTION_MS ? previousMs + 1 : nowMs;
 }
 
 function leaseText(ttlMs: number): string {

@@ -225,7 +225,7 @@ const renewCases: RenewCase[] = [
   {
     name: '--ttl changes the lease',
     opts: { ttlMs: 120_000 },
-    script: [expectCall.get(mine({ fence: '66' })), expectCall.update()],
+    script: [expectCall.get(mine({ fence: '66', renewMs: SERVER_START_MS - 10_000 })), expectCall.update()],
     want: { fence: '66' },
     check: (store) => {
       assert.equal(store.callsOf('update')[0]?.lock.data.leaseDurationSeconds, '120');

@@ -11,6 +11,7 @@ import {
   toLockView,
 } from '../../../src/lock/record.ts';
 import type { StoredLock } from '../../../src/lock/store.ts';
+import { rfc3339 } from '../../../src/lock/time.ts';
 import { ALICE, cmlock, goLock, SERVER_START_MS } from './fakes.ts';
 
 const T = SERVER_START_MS;
@@ -63,6 +64,21 @@ describe('record', () => {
     assert.equal(data.expiresAt, String(T / 1000 + 5 + 1800));
     assert.equal(data.fence, '70');
     assert.equal(renewedRecord({ ...lock, data: { ...lock.data, fence: '60' } }, { nowMs: T }).fence, '60');
+  });
+
+  test('renewedRecord always stamps later than the write it replaces (a second of Date resolution)', () => {
+    const lock = cmlock({ holder: ALICE, acquisitionId: 'x', resourceVersion: '70' });
+    const previous = T + 5400;
+    lock.data.renewTime = rfc3339(previous);
+    // Up to a second earlier, or the same: 1 ms after the previous stamp, expiresAt follows it.
+    const soon = renewedRecord(lock, { nowMs: previous - 700, ttlMs: 60_000 });
+    assert.equal(soon.renewTime, rfc3339(previous + 1));
+    assert.equal(soon.expiresAt, String(Math.ceil((previous + 1 + 60_000) / 1000)));
+    assert.equal(renewedRecord(lock, { nowMs: previous }).renewTime, rfc3339(previous + 1));
+    // Later: the new stamp.
+    assert.equal(renewedRecord(lock, { nowMs: previous + 300 }).renewTime, rfc3339(previous + 300));
+    // A previous stamp far ahead (hand-edited) is not trusted.
+    assert.equal(renewedRecord(lock, { nowMs: previous - 5000 }).renewTime, rfc3339(previous - 5000));
   });
 
   const expiries: [string, Record<string, string>, number | undefined][] = [
