@@ -5,7 +5,15 @@
 // before. Everything here is pure: the lock in, the data of the next write out. docs/queue-design.md says why
 // the queue lives in the lock and what each rule is for.
 
-import { DataKey, EXPIRY_ALLOWANCE_MS, expiresAtText, fenceOf, isExpired, NEVER_EXPIRES_AT_SECONDS } from './record.ts';
+import {
+  DataKey,
+  EXPIRY_ALLOWANCE_MS,
+  expiresAtText,
+  fenceOf,
+  isExpired,
+  laterThan,
+  NEVER_EXPIRES_AT_SECONDS,
+} from './record.ts';
 import type { StoredLock } from './store.ts';
 import { parseRfc3339, rfc3339 } from './time.ts';
 
@@ -350,7 +358,9 @@ export function confirmed(h: HolderEntry, stampMs: number, leaseMs: number): Hol
 /** A holder renews: new renewTime (and lease); fence and acquisition kept. */
 export function renewed(h: HolderEntry, stampMs: number, leaseMs?: number): HolderEntry {
   const lease = leaseMs === undefined ? h.leaseDurationSeconds : Math.max(0, Math.round(leaseMs)) / 1000;
-  return { ...h, renewTime: rfc3339(stampMs), leaseDurationSeconds: lease };
+  // Strictly after the stamp it replaces, as a plain lock's renewal (record.ts renewedRecord): a renewal whose
+  // answer was lost is recognised by its renewTime.
+  return { ...h, renewTime: rfc3339(laterThan(stampMs, parseRfc3339(h.renewTime))), leaseDurationSeconds: lease };
 }
 
 /**

@@ -104,7 +104,7 @@ export function renewedRecord(
  * a renewal whose answer was lost is recognised by its renewTime (protocol.ts decideRenew). A previous stamp
  * further ahead than that was not ours to trust (hand-edited): the clock's stamp wins.
  */
-function laterThan(nowMs: number, previousMs: number | undefined): number {
+export function laterThan(nowMs: number, previousMs: number | undefined): number {
   const behind = previousMs === undefined ? -1 : previousMs - nowMs;
   return previousMs !== undefined && behind >= 0 && behind <= DATE_RESOLUTION_MS ? previousMs + 1 : nowMs;
 }

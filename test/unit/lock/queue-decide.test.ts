@@ -459,4 +459,16 @@ describe('renewing one hold among several (decideRenew)', () => {
     const bobs = { ...renewIntent, holder: BOB };
     assert.equal(what(decideRenew(bobs, seen<object>(lock(holders, [])))), `fail ${NotYourLockError.name}`);
   });
+
+  test('one of several holders renewing within a second of its last stamp: 1 ms after it, as a plain lock', () => {
+    const previous = T + 5400;
+    const holders = [
+      holder('r1', { shared: true }),
+      holder(ALICE.identity, { shared: true, renewTime: iso(previous) }),
+    ];
+    const renewIntent = { name: 'db-migrate', namespace: 'team-a', holder: ALICE, ttlMs: 60_000 };
+    const data = written(decideRenew(renewIntent, seen<object>(lock(holders, []), { at: 5000 })));
+    const mine = (JSON.parse(data.holders ?? '[]') as HolderEntry[]).find((h) => h.identity === ALICE.identity);
+    assert.equal(mine?.renewTime, iso(previous + 1), 'strictly later: a lost answer is recognised by it');
+  });
 });
