@@ -97,6 +97,41 @@ export class AdminClient {
     });
   }
 
+  /**
+   * A streamed answer (a watch: `?watch=1`), one JSON object a line: `onLine` gets each line with the moment it
+   * arrived (performance.timeOrigin + performance.now(): wall-clock ms with sub-ms precision). Resolves when the
+   * server ends it or `signal` fires.
+   */
+  stream(path: string, onLine: (line: string, at: number) => void, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const stream = this.#session().request({
+        [constants.HTTP2_HEADER_METHOD]: 'GET',
+        [constants.HTTP2_HEADER_PATH]: path,
+        authorization: `Bearer ${this.#token}`,
+        accept: 'application/json',
+      });
+      let buffer = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        const at = performance.timeOrigin + performance.now();
+        buffer += chunk;
+        for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (line !== '') onLine(line, at);
+        }
+      });
+      const stop = () => stream.close(constants.NGHTTP2_CANCEL);
+      signal.addEventListener('abort', stop, { once: true });
+      stream.on('close', () => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      });
+      stream.on('error', (err) => (signal.aborted ? resolve() : reject(err)));
+      stream.end();
+    });
+  }
+
   /** Like request, but throws unless the status is 2xx (or one of `alsoOk`, e.g. 404 for a delete). */
   async ok(method: string, path: string, body?: unknown, alsoOk: readonly number[] = []): Promise<ApiResponse> {
     const r = await this.request(method, path, body);
@@ -128,11 +163,15 @@ const SAMPLE = /^apiserver_request_total\{([^}]*)\} (\S+)$/;
 const LABEL = /(\w+)="((?:[^"\\]|\\.)*)"/g;
 
 /**
- * apiserver_request_total summed over response codes and versions. Long-running requests (WATCH) are counted
- * when they end. `resources` keeps only those resources (the server's own controllers also make requests:
+ * apiserver_request_total summed over versions, and over response codes unless `byCode` (keys then end with the
+ * code: `PUT configmaps 409`). Long-running requests (WATCH) are counted when they end. `resources` keeps only those resources (the server's own controllers also make requests:
  * leases, flow control, ...).
  */
-export async function requestCounts(client: AdminClient, resources?: readonly string[]): Promise<RequestCounts> {
+export async function requestCounts(
+  client: AdminClient,
+  resources?: readonly string[],
+  options: { byCode?: boolean } = {},
+): Promise<RequestCounts> {
   const r = await client.ok('GET', '/metrics');
   const counts: RequestCounts = {};
   for (const line of r.body.split('\n')) {
@@ -141,7 +180,9 @@ export async function requestCounts(client: AdminClient, resources?: readonly st
     const labels = Object.fromEntries([...(m[1] ?? '').matchAll(LABEL)].map((l) => [l[1], l[2]]));
     const resource = labels.resource ?? '';
     if (resource === '' || (resources && !resources.includes(resource))) continue;
-    const key = `${labels.verb} ${resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    const key =
+      `${labels.verb} ${resource}${labels.subresource ? `/${labels.subresource}` : ''}` +
+      (options.byCode === true ? ` ${labels.code}` : '');
     counts[key] = (counts[key] ?? 0) + Number(m[2]);
   }
   return counts;

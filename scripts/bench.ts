@@ -1,4 +1,5 @@
-// npm run bench [-- --runs N] [--long] [--only SECTION,...] [--binary FILE]
+// npm run bench [-- --runs N] [--long] [--only SECTION,...] [--binary FILE] [--baseline FILE]
+//                  [--queue-sizes 32,96] [--queue-scenarios handoff,idle,semaphore,contention] [--queue-idle SECONDS]
 //
 // Every figure of issue 15, each next to its kubectl counterpart and the goal, as ratios of medians measured
 // in one run on one machine (absolute times on a shared machine are noise; ratios measured side by side are
@@ -13,6 +14,11 @@
 //   requests         API requests per command, counted by the API server (apiserver_request_total)
 //   idle             RSS of run, wait and ls -w while holding/watching, vs kubectl get -w and a bare Node;
 //                    --long samples them for 10 minutes to show whether memory stays flat
+//   queue            issues 13 and 14 (scripts/bench/queue.ts): requests per handoff and handoff latency with 32
+//                    and 96 waiters in line, an idle waiter's requests per 20 s, requests per acquisition of a
+//                    semaphore of 3 and of one exclusive lock, each under 20 contenders; --baseline FILE (an
+//                    executable of a version without the queue) runs each beside the current one. 96 waiters
+//                    need ~4 GB of memory.
 //
 // Beside start-up, ls, the one-shot commands and idle it also prints a floor: the same figure for a plugin that
 // is a Node single executable doing nothing, one GET, or one watch (bench/floor.ts), what cmlock cannot go below.
@@ -30,6 +36,7 @@ import { AdminClient, countsSince, formatCounts, requestCounts, type RequestCoun
 import { FLOOR_CONFIG_ENV, FLOOR_SCRIPT, writeFloorConfig } from './bench/floor.ts';
 import { idleSection } from './bench/idle-section.ts';
 import { benchLibraryImport } from './bench/library.ts';
+import { QUEUE_NAMESPACE, QUEUE_SCENARIOS, queueSection, type QueueScenario } from './bench/queue.ts';
 import { hasGnuTime, measurePairs, runOnce, type Bench, type PairResult, type Sealed } from './bench/measure.ts';
 import {
   leftoverNamespaces,
@@ -47,7 +54,17 @@ import { baseNode } from './packaging/node-dist.ts';
 import { buildSea } from './packaging/sea.ts';
 import { strippedBase } from './packaging/strip.ts';
 
-const SECTIONS = ['startup', 'library', 'ls', 'all-namespaces', 'scale', 'one-shot', 'requests', 'idle'] as const;
+const SECTIONS = [
+  'startup',
+  'library',
+  'ls',
+  'all-namespaces',
+  'scale',
+  'one-shot',
+  'requests',
+  'idle',
+  'queue',
+] as const;
 type Section = (typeof SECTIONS)[number];
 const GOAL = 1.5;
 
@@ -57,6 +74,10 @@ const { values } = parseArgs({
     long: { type: 'boolean', default: false },
     only: { type: 'string' },
     binary: { type: 'string' },
+    baseline: { type: 'string' },
+    'queue-sizes': { type: 'string', default: '32,96' },
+    'queue-scenarios': { type: 'string', default: QUEUE_SCENARIOS.join(',') },
+    'queue-idle': { type: 'string', default: '60' },
   },
 });
 const only = values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS];
@@ -360,6 +381,26 @@ try {
   if (api && wants('idle')) {
     report.idle = await idleSection(api, sealed, warm, values.long ?? false, floorEnv);
     created.push('cmlock-bench-idle');
+  }
+
+  if (api && cluster && wants('queue')) {
+    const scenarios = values['queue-scenarios'].split(',').map((x) => x.trim()) as QueueScenario[];
+    const bad = scenarios.filter((x) => !(QUEUE_SCENARIOS as readonly string[]).includes(x));
+    if (bad.length) throw new Error(`unknown queue scenario ${bad.join(', ')}; known: ${QUEUE_SCENARIOS.join(', ')}`);
+    created.push(QUEUE_NAMESPACE);
+    report.queue = await queueSection({
+      api,
+      executables: [
+        ...(values.baseline ? [{ label: 'baseline', path: values.baseline }] : []),
+        { label: 'current', path: join(pluginDir, 'kubectl-cmlock') },
+      ],
+      kubeconfig: cluster.state.kubeconfig,
+      home,
+      scenarios,
+      sizes: values['queue-sizes'].split(',').map(Number),
+      idleMs: Number(values['queue-idle']) * 1000,
+      outDir: benchDir,
+    });
   }
 } finally {
   if (api) {

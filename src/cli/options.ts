@@ -105,6 +105,29 @@ export const OPTIONS = {
     kind: 'boolean',
     describe: 'After listing, print each change as it happens, until interrupted (Ctrl-C).',
   },
+  shared: {
+    long: 'shared',
+    kind: 'boolean',
+    describe:
+      'A shared hold: shared holders hold the lock together; an exclusive one (the default) holds it alone, and a waiting exclusive request stops later shared ones from going ahead.',
+  },
+  limit: {
+    long: 'limit',
+    kind: 'string',
+    defaultText: '1',
+    describe:
+      'A semaphore: up to N holders at once. The limit is stored with the lock; every holder must give the same N (exit 2 otherwise), except on a lock nobody holds or waits for, which takes the new N.',
+  },
+  holder: {
+    long: 'holder',
+    kind: 'string',
+    describe: 'With --force, on a lock with several holders: break the hold of this identity (see describe).',
+  },
+  all: {
+    long: 'all',
+    kind: 'boolean',
+    describe: 'With --force: break every hold of the lock (the queue is then served in order).',
+  },
   killAfter: {
     long: 'kill-after',
     kind: 'string',

@@ -9,6 +9,7 @@ import {
   validateIdentity,
   validateNamespace,
 } from '../lock/names.ts';
+import { MAX_LIMIT } from '../lock/queue.ts';
 import { quote } from '../lock/text.ts';
 import { parseGoDuration } from './go-duration.ts';
 
@@ -90,4 +91,26 @@ export function podName(value: string): string {
 /** --identity / $CMLOCK_IDENTITY: any printable text that fits on one line (lock/names.ts). */
 export function identity(value: string, source: string): string {
   return validateIdentity(value, source);
+}
+
+/** --limit: how many may hold a semaphore at once, 1 to MAX_LIMIT (1 = an ordinary lock). */
+export function limit(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_LIMIT) {
+    throw new UsageError(
+      `invalid argument "${value}" for "--limit" flag: must be a whole number from 1 to ${MAX_LIMIT}`,
+    );
+  }
+  return Number(value);
+}
+
+/** --shared and --limit: a lock is shared/exclusive or a semaphore, not both. */
+export function holdKind(shared: boolean, limitValue: string | undefined): { shared?: true; limit?: number } {
+  if (limitValue === undefined) return shared ? { shared: true } : {};
+  const n = limit(limitValue);
+  if (shared) {
+    throw new UsageError(
+      '--shared and --limit cannot be combined: a lock takes shared and exclusive holds (--shared), or is a semaphore (--limit N)',
+    );
+  }
+  return n === 1 ? {} : { limit: n };
 }

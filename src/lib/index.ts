@@ -12,6 +12,6 @@
 export { Lock } from './lock.ts';
 export { Lease } from './lease.ts';
 export type { AcquiredLock, AcquireOptions, LockOptions, OwnerPod, ReleaseOptions, RenewOptions } from './options.ts';
-export type { AcquireOutcome, LockStatus, LockView } from '../lock/types.ts';
+export type { AcquireOutcome, HolderView, LockStatus, LockView, WaiterView } from '../lock/types.ts';
 export { CmlockError, ConfigError, UsageError } from '../errors.ts';
 export { LockHeldError, LockLostError, LockMissingError, NotYourLockError } from '../lock/errors.ts';

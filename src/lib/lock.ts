@@ -128,6 +128,8 @@ export class Lock implements AsyncDisposable {
         reason: o.reason,
         labels: o.labels,
         owner,
+        ...(o.shared ? { shared: true } : {}),
+        ...(o.limit > 1 ? { limit: o.limit } : {}),
         signal,
       });
       this.#held = result.stored;

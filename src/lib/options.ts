@@ -12,6 +12,7 @@ import {
   validateLockName,
   validateNamespace,
 } from '../lock/names.ts';
+import { MAX_LIMIT } from '../lock/queue.ts';
 import type { AcquireOutcome, LockView } from '../lock/types.ts';
 import type { KubeConfig } from '../kube/index.ts';
 
@@ -47,6 +48,17 @@ export interface LockOptions {
    * always has exactly one ownerReference (what the Go lock library needs to break it once expired).
    */
   owner?: 'auto' | 'none' | OwnerPod;
+  /**
+   * A shared hold (`--shared`): shared holders hold the lock together while nobody holds it exclusively; an
+   * exclusive hold (the default) waits for all of them, and a waiting exclusive one goes before later shared ones.
+   */
+  shared?: boolean;
+  /**
+   * A semaphore (`--limit N`): up to this many hold the lock at once, 1 to 256 (1, the default, is an ordinary
+   * lock). The lock stores it: acquiring with another limit rejects with a UsageError while anyone holds or waits
+   * for it. Not together with `shared`.
+   */
+  limit?: number;
 }
 
 /** A Pod of the lock's namespace, named as the lock's owner. */
@@ -97,6 +109,9 @@ export interface Checked {
   reason: string;
   identity: string | undefined;
   owner: OwnerChoice;
+  shared: boolean;
+  /** 1 = an ordinary lock. */
+  limit: number;
 }
 
 export const DEFAULT_TTL_MS = 60_000;
@@ -118,7 +133,23 @@ export function checkOptions(name: string, options: LockOptions): Checked {
     reason: options.reason ?? '',
     identity: options.identity === undefined ? undefined : validateIdentity(options.identity, 'identity'),
     owner: checkOwner(options.owner),
+    ...checkHoldKind(options.shared, options.limit),
   };
+}
+
+/** shared and limit, as `--shared` and `--limit` (cli/validate.ts holdKind): one or the other. */
+function checkHoldKind(shared: unknown, limit: unknown): { shared: boolean; limit: number } {
+  if (shared !== undefined && typeof shared !== 'boolean') throw new UsageError('shared must be a boolean');
+  if (limit === undefined) return { shared: shared === true, limit: 1 };
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new UsageError(`limit must be a whole number from 1 to ${MAX_LIMIT} (got ${String(limit)})`);
+  }
+  if (shared === true && limit > 1) {
+    throw new UsageError(
+      'shared and limit cannot be combined: a lock takes shared and exclusive holds, or is a semaphore',
+    );
+  }
+  return { shared: shared === true, limit };
 }
 
 /** A lease length in ms: 0 (never expires) or at least a second, as `--ttl`. */

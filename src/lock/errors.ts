@@ -2,8 +2,9 @@
 // message states the facts (who holds the lock and until when; strings from the cluster escaped); what the
 // user can do about it, a flag, is for the command to add (src/cli/hints.ts), so nothing here names a flag.
 
-import { CmlockError, ExitCode, HeldError, LockNotFoundError, NotHolderError } from '../errors.ts';
+import { CmlockError, ExitCode, HeldError, LockNotFoundError, NotHolderError, UsageError } from '../errors.ts';
 import { formatDuration, humanDuration } from './duration.ts';
+import { liveWaiters, occupantsOf, type Claim } from './queue.ts';
 import { expiryOf, toLockView } from './record.ts';
 import type { StoredLock } from './store.ts';
 import { printable, quote } from './text.ts';
@@ -15,6 +16,8 @@ export interface Refusal {
   readonly lock: StoredLock;
   /** ServerClock.now() when it was judged; -Infinity while the server's clock is unknown. */
   readonly serverNowMs: number;
+  /** The refused call's own acquisition id: not counted among those waiting. */
+  readonly mine?: string;
 }
 
 /** Someone else holds the lock: a try-once (timeout 0) found it held, or a wait ran out. Exit 3. */
@@ -28,13 +31,13 @@ export class LockHeldError extends HeldError {
 
   /** @internal Made by the protocol. */
   constructor(operation: 'acquire' | 'wait', refusal: Refusal, timedOutAfterMs?: number) {
-    const { lock, serverNowMs } = refusal;
+    const { lock, serverNowMs, mine } = refusal;
     const name = quote(lock.name);
     super(
       timedOutAfterMs === undefined
-        ? `lock ${name} is held by ${describeHolder(lock, serverNowMs)}`
+        ? `lock ${name} is held by ${describeHolder(lock, serverNowMs, mine)}`
         : `timed out after ${formatDuration(timedOutAfterMs)} waiting for lock ${name} ` +
-            `(held by ${describeHolder(lock, serverNowMs)})`,
+            `(held by ${describeHolder(lock, serverNowMs, mine)})`,
     );
     this.operation = operation;
     this.holder = toLockView(lock, serverNowMs);
@@ -108,7 +111,7 @@ export class LockLostError extends CmlockError {
  * `alice@host1 (user alice) since 2026-11-26T06:30:00Z, reason "migrating", expires 2026-11-26T07:00:00Z (in 29m)`.
  * The "(in …)" part is left out while the server's clock is unknown.
  */
-function describeHolder(lock: StoredLock, serverNowMs: number): string {
+function describeHolder(lock: StoredLock, serverNowMs: number, mine?: string): string {
   const view = toLockView(lock, serverNowMs);
   let text = view.holder === '' ? 'an unknown holder' : printable(view.holder);
   if (view.user !== '') text += ` (user ${printable(view.user)})`;
@@ -116,10 +119,61 @@ function describeHolder(lock: StoredLock, serverNowMs: number): string {
   if (since !== '') text += ` since ${formatStoredTime(since)}`;
   if (view.reason !== '') text += `, reason ${quote(view.reason)}`;
   const expiry = expiryOf(lock);
-  if (expiry === undefined) return `${text}, never expires`;
-  text += `, expires ${formatTime(expiry)}`;
-  if (Number.isFinite(serverNowMs)) text += ` (in ${humanDuration(Math.max(0, expiry - serverNowMs))})`;
-  return text;
+  if (expiry === undefined) text += ', never expires';
+  else {
+    text += `, expires ${formatTime(expiry)}`;
+    if (Number.isFinite(serverNowMs)) text += ` (in ${humanDuration(Math.max(0, expiry - serverNowMs))})`;
+  }
+  const waiting = liveWaiters(occupantsOf(lock), serverNowMs).filter((w) => w.acquisitionId !== mine).length;
+  return waiting === 0 ? text : `${text}; ${waiting} waiting`;
+}
+
+/** A semaphore's limit is the lock's: another is a usage error (exit 2). */
+export class LimitMismatchError extends UsageError {
+  readonly lockName: string;
+  /** The lock's limit (1: not a semaphore). */
+  readonly stored: number;
+  readonly claim: Claim;
+
+  constructor(lockName: string, stored: number, claim: Claim) {
+    const name = quote(lockName);
+    super(
+      stored === 1
+        ? `lock ${name} is not a semaphore (one holder at a time, or shared holders), so it cannot be one of ${claim.limit}`
+        : claim.shared
+          ? `lock ${name} is a semaphore of ${stored}; it cannot be held shared`
+          : claim.limit === 1
+            ? `lock ${name} is a semaphore of ${stored}; it cannot be held alone`
+            : `lock ${name} is a semaphore of ${stored}, not of ${claim.limit}`,
+    );
+    this.lockName = lockName;
+    this.stored = stored;
+    this.claim = claim;
+  }
+}
+
+/** The queue is full: held by someone else, and too many wait already. Exit 3. */
+export class QueueFullError extends HeldError {
+  constructor(lockName: string, waiting: number) {
+    super(`lock ${quote(lockName)} is held and ${waiting} already wait for it, the most one lock queues`);
+  }
+}
+
+/** A forced release of a lock with several holders must say whose hold ends (or all). Exit 2. */
+export class ChooseHolderError extends UsageError {
+  /** The holder named, when no holder has that identity. */
+  readonly named: string | undefined;
+
+  constructor(lock: StoredLock, named?: string) {
+    const holders = occupantsOf(lock).holders.map((h) => printable(h.identity));
+    const name = quote(lock.name);
+    super(
+      named === undefined
+        ? `lock ${name} has ${holders.length} holders (${holders.join(', ')})`
+        : `lock ${name} has no holder ${quote(named)} (holders: ${holders.join(', ')})`,
+    );
+    this.named = named;
+  }
 }
 
 function formatStoredTime(text: string): string {

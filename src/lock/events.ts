@@ -17,11 +17,11 @@ function who(holder: Holder): string {
 export async function recordAcquisition(
   ctx: LockContext,
   opts: AcquireOptions,
-  acquired: { lock: StoredLock; outcome: AcquireOutcome; previous?: StoredLock | undefined },
+  acquired: { lock: StoredLock; outcome: AcquireOutcome; previous?: StoredLock | undefined; fence?: string },
 ): Promise<void> {
   const lease = opts.ttlMs === 0 ? 'never expires' : `lease ${formatDuration(opts.ttlMs)}`;
   const reason = opts.reason === '' ? '' : `, reason ${quote(opts.reason)}`;
-  const fence = fenceOf(acquired.lock);
+  const fence = acquired.fence ?? fenceOf(acquired.lock);
   if (acquired.outcome === 'acquired') {
     await recordEvent(
       ctx,
@@ -54,8 +54,10 @@ export function recordForcedRelease(ctx: LockContext, lock: StoredLock): Promise
   );
 }
 
-export function recordRelease(ctx: LockContext, lock: StoredLock): Promise<void> {
-  return recordEvent(ctx, lock, 'Released', `${who(ctx.holder)} released the lock`);
+/** `handedTo`: the waiters the release offered the lock to (first in line). */
+export function recordRelease(ctx: LockContext, lock: StoredLock, handedTo: readonly string[] = []): Promise<void> {
+  const handed = handedTo.length === 0 ? '' : `; handed it to ${handedTo.map((h) => printable(h)).join(', ')}`;
+  return recordEvent(ctx, lock, 'Released', `${who(ctx.holder)} released the lock${handed}`);
 }
 
 /** Events are best effort: never fatal, whatever the store does. */

@@ -10,8 +10,8 @@ import type { LockContext, LockView } from './types.ts';
 import { LinkedAbort } from './abort.ts';
 import { cancelledError, Operation } from './operation.ts';
 import { isListed, isReplayed, listLocks } from './listing.ts';
-import { toLockView } from './record.ts';
 import type { ListSelection, StoredLock } from './store.ts';
+import { lockView } from './view.ts';
 import { keepWatching, msUntilExpired, type WatchLoop } from './watch-loop.ts';
 
 /** ADDED, MODIFIED and DELETED as the API server reports them; EXPIRED when a lease runs out (no API event). */
@@ -35,10 +35,11 @@ export interface WatchLocksOptions extends ListSelection {
 
 /**
  * A change users cannot see is no news: the update that makes a lock created outside a Pod its own owner
- * (lock/owners.ts) follows every such create and changes nothing a view shows.
+ * (lock/owners.ts) follows every such create and changes nothing a view shows. A waiter joining or leaving the
+ * queue, or a holder coming or going beside others, does change the view (WAITING, HOLDERS): that is news.
  */
 function looksTheSame(a: StoredLock, b: StoredLock, serverNow: number): boolean {
-  return JSON.stringify(toLockView(a, serverNow)) === JSON.stringify(toLockView(b, serverNow));
+  return JSON.stringify(lockView(a, serverNow)) === JSON.stringify(lockView(b, serverNow));
 }
 
 /**
@@ -60,7 +61,7 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
 
   const report = (type: LockChangeType, lock: StoredLock): void => {
     const now = op.serverClock.now();
-    watcher.changed({ type, lock: toLockView(lock, now) }, now);
+    watcher.changed({ type, lock: lockView(lock, now) }, now);
   };
 
   const forget = (key: string): void => {
@@ -135,7 +136,7 @@ export async function watchLocks(ctx: LockContext, options: WatchLocksOptions, w
     for (const lock of locks) remember(lock);
     const now = op.serverClock.now();
     watcher.listed(
-      locks.map((lock) => toLockView(lock, now)),
+      locks.map((lock) => lockView(lock, now)),
       now,
     );
 

@@ -81,8 +81,8 @@ export class Operation {
     }
   }
 
-  /** The context for helpers (wait.ts) that must share this operation's server clock. */
-  context(): LockContext {
+  /** The context for helpers (follow.ts, wait.ts) that must share this operation's server clock. */
+  context(): LockContext & { serverClock: ServerClock } {
     return { ...this.ctx, serverClock: this.serverClock };
   }
 

@@ -23,6 +23,15 @@ export const DataKey = {
   fence: 'fence',
   /** Unix seconds, rounded up: what the Go lock library reads. */
   expiresAt: GO_EXPIRES_AT_KEY,
+  // The queue, shared locks and semaphores (queue.ts); absent from a plain lock nobody waits for.
+  /** JSON array of waiters, in arrival order; only while someone waits. */
+  waiters: 'waiters',
+  /** "offered": a release named the head of the queue holder, and it has not confirmed yet. */
+  handoff: 'handoff',
+  /** JSON array of holders; only for shared locks and semaphores (the top-level keys then summarise it). */
+  holders: 'holders',
+  /** Decimal: how many may hold a semaphore at once; absent means one. */
+  limit: 'limit',
 } as const;
 
 /** 9999-12-31T23:59:59Z: expiresAt of a lock that never expires (the Go library treats a missing one as stale). */
@@ -95,7 +104,7 @@ export function renewedRecord(
  * a renewal whose answer was lost is recognised by its renewTime (protocol.ts decideRenew). A previous stamp
  * further ahead than that was not ours to trust (hand-edited): the clock's stamp wins.
  */
-function laterThan(nowMs: number, previousMs: number | undefined): number {
+export function laterThan(nowMs: number, previousMs: number | undefined): number {
   const behind = previousMs === undefined ? -1 : previousMs - nowMs;
   return previousMs !== undefined && behind >= 0 && behind <= DATE_RESOLUTION_MS ? previousMs + 1 : nowMs;
 }
@@ -104,7 +113,7 @@ function leaseText(ttlMs: number): string {
   return String(Math.max(0, Math.round(ttlMs)) / 1000);
 }
 
-function expiresAtText(nowMs: number, ttlMs: number): string {
+export function expiresAtText(nowMs: number, ttlMs: number): string {
   if (ttlMs <= 0) return String(NEVER_EXPIRES_AT_SECONDS);
   return String(Math.min(NEVER_EXPIRES_AT_SECONDS, Math.ceil((nowMs + ttlMs) / 1000)));
 }

@@ -78,6 +78,57 @@ export interface LockView {
   creationTimestamp: string;
   /** True when the ConfigMap carries no cmlock record (written by the Go lock library). */
   foreign: boolean;
+  /**
+   * Only for shared locks and semaphores: every holder (the fields above then summarise them, or, in what
+   * acquire and renew print, describe the caller's own hold).
+   */
+  holders?: HolderView[];
+  /** Only for a semaphore: how many may hold it at once. */
+  limit?: number;
+  /** Only while someone waits: the queue, first in line first. */
+  waiters?: WaiterView[];
+}
+
+/** One holder of a shared lock or semaphore (the fields as in LockView, for this hold). */
+export interface HolderView {
+  /** The holder's identity. */
+  holder: string;
+  /** Its authenticated Kubernetes user, when the server told it; else ''. */
+  user: string;
+  /** Its host name. */
+  host: string;
+  /** RFC 3339 on the server's clock. */
+  acquireTime: string;
+  /** RFC 3339 on the server's clock: its last renewal. */
+  renewTime: string;
+  /** 0 = never expires. */
+  leaseDurationSeconds: number;
+  /** RFC 3339, '' when it never expires. */
+  expiresAt: string;
+  /** Held or Expired (its own lease), judged on the server's clock. */
+  status: LockStatus;
+  /** Why it holds the lock. */
+  reason: string;
+  /** Its fencing token: greater than every token handed out for this name before it. */
+  fence: string;
+  /** A shared hold (`--shared`); false for an exclusive one or a semaphore's slot. */
+  shared: boolean;
+}
+
+/** One waiter in a lock's queue. */
+export interface WaiterView {
+  /** The waiter's identity. */
+  identity: string;
+  /** Its authenticated Kubernetes user, when the server told it; else ''. */
+  user: string;
+  /** Its host name. */
+  host: string;
+  /** RFC 3339, server clock: when it joined the queue. */
+  since: string;
+  /** Why it wants the lock. */
+  reason: string;
+  /** It waits for a shared hold. */
+  shared: boolean;
 }
 
 export interface DescribedLock extends LockView {
@@ -95,6 +146,10 @@ export interface AcquireOptions {
   reason: string;
   labels: Record<string, string>;
   owner?: OwnerReference;
+  /** A shared hold: shared holders coexist; an exclusive one (the default) excludes everyone. */
+  shared?: boolean;
+  /** A semaphore: up to this many holders at once (default 1). Must agree with the lock's, unless it is free. */
+  limit?: number;
   signal?: AbortSignal;
 }
 
@@ -116,13 +171,19 @@ export interface ReleaseOptions {
   name: string;
   force: boolean;
   ignoreNotFound: boolean;
+  /** With force, on a lock with several holders: break this holder's hold (its identity). */
+  holder?: string;
+  /** With force: break every holder's hold. */
+  all?: boolean;
   signal?: AbortSignal;
 }
 
 export interface ReleaseResult {
-  /** The lock that was deleted; undefined when it was already gone and ignoreNotFound was set. */
+  /** The hold that was released (as it was); undefined when the lock was already gone and ignoreNotFound was set. */
   released?: LockView;
   forced: boolean;
+  /** Who the lock was handed to: the waiters first in line, offered it by the release. */
+  handedTo?: string[];
 }
 
 export interface RenewOptions {
@@ -150,6 +211,8 @@ export interface WaitOptions {
   name: string;
   /** 0 = check once; < 0 = no limit. */
   timeoutMs: number;
+  /** Free for a shared hold (no exclusive holder), rather than for an exclusive one (no holder at all). */
+  shared?: boolean;
   signal?: AbortSignal;
 }
 
@@ -161,6 +224,10 @@ export interface WaitStatus {
   acquireTime: string;
   expiresAt: string;
   waitedMs: number;
+  /** In the queue: 1 = first in line; absent while not queued. */
+  position?: number;
+  /** How many wait in the queue. */
+  waiting?: number;
 }
 
 export type { LockEvent, LockStore, OwnerReference, StoredLock };

@@ -1,29 +1,25 @@
-// Waiting for a held lock without polling: one watch on that one object, plus a timer for the moment it expires
-// on the server's clock (a dead holder produces no event). The API load does not grow with the wait: the watch
-// is re-opened only when its stream ends or fails, after a re-read and a capped, jittered backoff. After a
-// machine suspend the server's clock is forgotten and the lock re-read at once (watch-loop.ts).
+// Waiting for a lock without taking it (`wait NAME`), and without polling: one watch on that one object, plus a
+// timer for the moment it becomes free on the server's clock (a dead holder produces no event), both kept by
+// follow.ts. `wait` does not queue: it returns when an `acquire --timeout 0` of the same kind would succeed.
 
-import { LinkedAbort } from './abort.ts';
 import { LockHeldError } from './errors.ts';
-import type { LockContext, LockView, WaitOptions, WaitStatus } from './types.ts';
+import { LockFollower } from './follow.ts';
 import { validateLockName } from './names.ts';
-import { cancelledError, Operation } from './operation.ts';
-import { isExpired, toLockView } from './record.ts';
+import { Operation } from './operation.ts';
+import { fits, holderExpiry, liveHolders, liveWaiters, occupantsOf, waiterStaleAt } from './queue.ts';
+import { EXPIRY_ALLOWANCE_MS, expiryOf } from './record.ts';
 import { ServerClock } from './server-clock.ts';
 import type { StoredLock } from './store.ts';
-import { keepWatching, msUntilExpired, type WatchLoop } from './watch-loop.ts';
-
-const PROGRESS_INTERVAL_MS = 1000;
+import type { LockContext, LockView, WaitOptions } from './types.ts';
+import { lockView } from './view.ts';
+import { msUntilExpired } from './watch-loop.ts';
 
 export interface WaitForChangeOptions {
   /** Who waits: the timeout's HeldError says so. */
   operation: 'acquire' | 'wait';
   /** When the caller started waiting (local monotonic ms), for progress and the timeout message. */
   startedMono?: number;
-  /**
-   * Whether a modified lock should end the wait. Default: any modification. acquire passes "no longer held by
-   * someone else", so a holder's renewals only move the expiry timer and keep the same watch open.
-   */
+  /** Whether a modified lock should end the wait. Default: any modification. */
   wakeOn?: (lock: StoredLock) => boolean;
 }
 
@@ -32,7 +28,7 @@ export interface WaitForChangeOptions {
  * server's clock. Rejects with HeldError at deadlineMono ("timed out after …") and with the cancellation error
  * when `signal` fires.
  */
-export function waitForChange(
+export async function waitForChange(
   ctx: LockContext,
   name: string,
   seen: StoredLock,
@@ -40,133 +36,85 @@ export function waitForChange(
   signal: AbortSignal | undefined,
   options: WaitForChangeOptions,
 ): Promise<StoredLock | undefined> {
-  const { clock, store } = ctx;
-  const serverClock = ctx.serverClock ?? new ServerClock(clock);
-  const startedMono = options.startedMono ?? clock.now();
-  const wakeOn = options.wakeOn ?? (() => true);
-  const done = new AbortController();
-  /** Ends with the wait, or with the caller's signal. */
-  const stop = new LinkedAbort(signal, done.signal).signal;
-  let latest = seen;
-  /** Time that passed while the machine was suspended: waited, though no local timer saw it. */
-  let unseenMs = 0;
-
-  return new Promise<StoredLock | undefined>((resolve, reject) => {
-    const settle = (finish: () => void) => {
-      if (done.signal.aborted) return;
-      done.abort(); // ends the watch stream and every timer below
-      finish();
-    };
-    const wake = (lock: StoredLock | undefined) => settle(() => resolve(lock));
-    const fail = (error: unknown) => settle(() => reject(error));
-
-    /** Runs `then` after `ms` on the injected clock unless the wait ends (or `cancel` fires) first. */
-    const after = (ms: number, then: () => void, cancel?: AbortSignal) => {
-      const until = cancel === undefined ? undefined : new LinkedAbort(stop, cancel);
-      clock
-        .sleep(Math.max(0, ms), until?.signal ?? stop)
-        .finally(() => until?.release())
-        .then(then, () => {})
-        .catch(fail);
-    };
-
-    // The expiry timer, re-armed whenever the lock we know of changes.
-    let expiryTimer = new AbortController();
-    const armExpiry = () => {
-      expiryTimer.abort();
-      expiryTimer = new AbortController();
-      const delay = msUntilExpired(latest, serverClock, clock);
-      if (delay === 0) return wake(latest);
-      if (delay !== undefined) after(delay, armExpiry, expiryTimer.signal);
-    };
-    const changed = (lock: StoredLock) => {
-      if (wakeOn(lock)) return wake(lock);
-      latest = lock;
-      armExpiry();
-    };
-
-    if (signal?.aborted) return fail(cancelledError(signal));
-    signal?.addEventListener('abort', () => fail(cancelledError(signal)), { once: true, signal: done.signal });
-    if (deadlineMono !== undefined) {
-      // Monotonic times are fractional; their difference is the whole-millisecond timeout give or take 1e-12.
-      const timeoutMs = Math.round(deadlineMono - startedMono);
-      const timedOut = () =>
-        fail(new LockHeldError(options.operation, { lock: latest, serverNowMs: serverClock.now() }, timeoutMs));
-      if (clock.now() >= deadlineMono) return timedOut();
-      after(deadlineMono - clock.now(), timedOut);
-    }
-    armExpiry();
-    if (ctx.progress !== undefined) {
-      const report = ctx.progress;
-      const tick = () => {
-        try {
-          report(waitStatus(latest, serverClock.now(), clock.now() - startedMono + unseenMs));
-        } catch {
-          // progress is for people; a failing status line must not end the wait
-        }
-        after(PROGRESS_INTERVAL_MS, tick);
-      };
-      tick();
-    }
-
-    // One watch on this one lock; after every end or failure, a re-read (the lock may have changed unseen).
-    const loop: WatchLoop = {
-      open: (from, stop) => store.watch(name, from, stop),
-      changed: (event) => {
-        if (event.type === 'DELETED') wake(undefined);
-        else if (event.type !== 'BOOKMARK') changed(event.lock);
-      },
-      resync: async (stop) => {
-        const result = await store.get(name, { signal: stop });
-        serverClock.observe(result.time);
-        const current = result.value;
-        if (current === undefined) wake(undefined);
-        else if (current.resourceVersion !== latest.resourceVersion) changed(current);
-        else armExpiry(); // the server's time may be known again (after a suspend): time the expiry on it
-        return current?.resourceVersion ?? latest.resourceVersion;
-      },
-      resyncAfter: 'always',
-      suspended: (jump) => {
-        unseenMs += jump.ms;
-        serverClock.forget();
-        expiryTimer.abort();
-      },
-    };
-    keepWatching(clock, loop, latest.resourceVersion, stop, ctx.times).catch(fail);
+  const serverClock = ctx.serverClock ?? new ServerClock(ctx.clock);
+  const follower = new LockFollower({ ...ctx, serverClock }, name, {
+    operation: options.operation,
+    startedMono: options.startedMono ?? ctx.clock.now(),
+    ...(deadlineMono === undefined ? {} : { deadlineMono }),
+    ...(signal === undefined ? {} : { signal }),
   });
-}
-
-function waitStatus(lock: StoredLock, serverNowMs: number, waitedMs: number): WaitStatus {
-  const view = toLockView(lock, serverNowMs);
-  return {
-    name: view.name,
-    namespace: view.namespace,
-    holder: view.holder,
-    acquireTime: view.acquireTime || view.creationTimestamp,
-    expiresAt: view.expiresAt,
-    waitedMs,
-  };
+  const wakeOn = options.wakeOn ?? (() => true);
+  try {
+    follower.start(seen);
+    return await follower.next((lock) => {
+      if (lock === undefined) return { wake: true };
+      if (lock.resourceVersion !== seen.resourceVersion && wakeOn(lock)) return { wake: true };
+      const delay = msUntilExpired(lock, serverClock, ctx.clock);
+      if (delay === 0) return { wake: true };
+      return delay === undefined ? { wake: false } : { wake: false, at: ctx.clock.now() + delay };
+    });
+  } finally {
+    follower.close();
+  }
 }
 
 /**
- * `wait NAME`: resolves when the lock does not exist (undefined) or has expired (its view). timeoutMs 0 checks
- * once; at the timeout it throws HeldError.
+ * Whether the lock is free for a claim of this kind: nobody in line, and room beside its live holders (no holder
+ * for an exclusive claim, no exclusive holder for a shared one, a slot of a semaphore). Else when to look again
+ * (server epoch ms: the first lease to run out, the first waiter to go stale), or never by time alone.
+ */
+export function freeFor(
+  lock: StoredLock,
+  claim: { shared: boolean },
+  nowMs: number,
+): { free: true } | { free: false; recheckAt?: number } {
+  const occ = occupantsOf(lock);
+  const waiters = liveWaiters(occ, nowMs);
+  const live = liveHolders(lock, occ, nowMs);
+  if (waiters.length === 0 && fits(claim, live, occ.limit)) return { free: true };
+  const ends = [
+    ...waiters.map((w) => waiterStaleAt(w) + 1),
+    ...live
+      .map((h) => (occ.multi ? holderExpiry(h) : expiryOf(lock)))
+      .filter((t): t is number => t !== undefined)
+      .map((t) => t + EXPIRY_ALLOWANCE_MS + 1),
+  ];
+  const recheckAt = Math.min(...ends);
+  return Number.isFinite(recheckAt) ? { free: false, recheckAt } : { free: false };
+}
+
+/**
+ * `wait NAME`: resolves when the lock does not exist (undefined) or is free for the kind of claim (see freeFor;
+ * its view). timeoutMs 0 checks once; at the timeout it throws HeldError.
  */
 export async function waitUntilFree(ctx: LockContext, opts: WaitOptions): Promise<LockView | undefined> {
   validateLockName(opts.name);
   const startedMono = ctx.clock.now();
   const deadline = opts.timeoutMs > 0 ? startedMono + opts.timeoutMs : undefined;
   const op = new Operation(ctx, opts.signal, deadline);
-  const expired = (lock: StoredLock) => isExpired(lock, op.serverClock.now());
-  let lock = await op.get(opts.name);
-  for (;;) {
-    if (lock === undefined) return undefined;
-    if (expired(lock)) return toLockView(lock, op.serverClock.now());
-    if (opts.timeoutMs === 0) throw new LockHeldError('wait', { lock, serverNowMs: op.serverClock.now() });
-    lock = await waitForChange(op.context(), opts.name, lock, deadline, opts.signal, {
-      operation: 'wait',
-      startedMono,
-      wakeOn: expired,
+  const claim = { shared: opts.shared === true };
+  const first = await op.get(opts.name);
+  if (first === undefined) return undefined;
+  const now = () => op.serverClock.now();
+  if (freeFor(first, claim, now()).free) return lockView(first, now());
+  if (opts.timeoutMs === 0) throw new LockHeldError('wait', { lock: first, serverNowMs: now() });
+  const follower = new LockFollower(op.context(), opts.name, {
+    operation: 'wait',
+    startedMono,
+    ...(deadline === undefined ? {} : { deadlineMono: deadline }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  try {
+    follower.start(first);
+    const lock = await follower.next((current) => {
+      if (current === undefined) return { wake: true };
+      const verdict = freeFor(current, claim, now());
+      if (verdict.free) return { wake: true };
+      if (verdict.recheckAt === undefined || !op.serverClock.known()) return { wake: false };
+      return { wake: false, at: op.serverClock.monoAt(verdict.recheckAt) };
     });
+    return lock === undefined ? undefined : lockView(lock, now());
+  } finally {
+    follower.close();
   }
 }

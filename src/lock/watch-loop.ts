@@ -37,7 +37,8 @@ export interface WatchLoop {
 
 /**
  * Watches from `resourceVersion` until `stop` fires (resolves) or an error that will not heal by itself (a 403 on
- * watch, say) is thrown by the store or by the loop's callbacks (rejects with it).
+ * watch, say) is thrown by the store or by the loop's callbacks (rejects with it). `resyncFirst`: the state is not
+ * known yet (no resourceVersion to watch from): read it before the first watch.
  */
 export async function keepWatching(
   clock: Clock,
@@ -45,10 +46,11 @@ export async function keepWatching(
   resourceVersion: string,
   stop: AbortSignal,
   times?: LocalTimes,
+  resyncFirst = false,
 ): Promise<void> {
   const backoff = new Backoff(PROTOCOL_BACKOFF, () => clock.random());
   let from = resourceVersion;
-  let mustResync = false;
+  let mustResync = resyncFirst;
   /** The current stream's signal: `stop`, or an early end after a suspend. */
   let stream = new LinkedAbort(stop);
   let suspended = false;

@@ -25,8 +25,27 @@ export function acquiredMessage(result: Pick<AcquireResult, 'lock' | 'outcome' |
       return `took over expired lock ${name}${from} (fence ${lock.fence}, ${expiry(lock, now)})`;
     }
     case 'acquired':
-      return `acquired lock ${name} in namespace "${lock.namespace}" (fence ${lock.fence}, ${expiry(lock, now)})`;
+      return `acquired ${kind(lock)}lock ${name} in namespace "${lock.namespace}" (fence ${lock.fence}, ${expiry(lock, now)}${beside(lock)})`;
   }
+}
+
+/** "shared " for a shared hold, "" otherwise. */
+function kind(lock: LockView): string {
+  return lock.holders !== undefined && lock.limit === undefined && lock.holders.every((h) => h.shared) ? 'shared ' : '';
+}
+
+/** For a shared lock or semaphore: how many hold it now. */
+function beside(lock: LockView): string {
+  if (lock.holders === undefined) return '';
+  const live = lock.holders.filter((h) => h.status === 'Held').length;
+  return lock.limit === undefined ? `, ${live} holding` : `, ${live} of ${lock.limit} holding`;
+}
+
+/** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ... */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }
 
 /**
@@ -57,7 +76,7 @@ export function forcedWarning(lock: LockView, now: number): string {
 
 /**
  * The waiting status line: `waiting for lock "x": held by alice@h since 06:30:00Z (5m ago), expires in 24m;
- * waited 12s`. `now` is server time; `waitedMs` the local time spent waiting.
+ * 2nd in line of 5; waited 12s`. `now` is server time; `waitedMs` the local time spent waiting.
  */
 export function waitStatusLine(status: WaitStatus, now: number, waitedMs: number): string {
   const parts = [`waiting for lock "${status.name}"`];
@@ -70,6 +89,10 @@ export function waitStatusLine(status: WaitStatus, now: number, waitedMs: number
   else if (expires !== undefined) {
     held += expires > now ? `, expires in ${humanDuration(expires - now)}` : ', expired';
   }
-  parts.push(`: ${held}; waited ${humanDuration(waitedMs)}`);
+  const place =
+    status.position === undefined
+      ? ''
+      : `; ${ordinal(status.position)} in line of ${status.waiting ?? status.position}`;
+  parts.push(`: ${held}${place}; waited ${humanDuration(waitedMs)}`);
   return parts.join('');
 }

@@ -63,6 +63,10 @@ export interface RunOptions {
   reason: string;
   labels: Record<string, string>;
   owner?: OwnerReference;
+  /** A shared hold (AcquireOptions.shared). */
+  shared?: true;
+  /** A semaphore of this many (AcquireOptions.limit). */
+  limit?: number;
   /** CMD and its arguments, passed exactly (no shell); checked by the command line (src/cli/commands/run.ts). */
   command: readonly [string, ...string[]];
 }
@@ -160,6 +164,8 @@ export async function runLocked(deps: RunDeps, options: RunOptions): Promise<num
         reason: options.reason,
         labels: options.labels,
         owner: options.owner,
+        ...(options.shared === undefined ? {} : { shared: true }),
+        ...(options.limit === undefined ? {} : { limit: options.limit }),
         signal: acquireAbort.signal,
       });
     } catch (err) {

@@ -78,10 +78,17 @@ test('ls, ls -w and completion show Go-library locks in every format, and no Con
     );
     assert.match(rows[1]?.[4] ?? '', /^in (59m|1h)/, 'EXPIRES of the Go lock');
     assert.equal(rows[2]?.[4], 'never', 'a Go lock without expiresAt never expires by time');
+    const reason = rows[0]?.indexOf('REASON') ?? -1;
     assert.deepEqual(
-      rows.slice(1).map((r) => r[5]),
+      rows.slice(1).map((r) => r[reason]),
       ['<Go library>', '<Go library>', '<none>'],
       'REASON marks the locks the Go library wrote',
+    );
+    const waiting = rows[0]?.indexOf('WAITING') ?? -1;
+    assert.deepEqual(
+      rows.slice(1).map((r) => r[waiting]),
+      ['0', '0', '0'],
+      'nobody waits for them',
     );
     // Two runs a moment apart: AGE and EXPIRES may have moved on by a second.
     const timeless = (r: string[]) => r.filter((_, i) => i !== 3 && i !== 4);

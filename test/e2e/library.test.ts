@@ -4,7 +4,8 @@
 //   - one lock, contended by both programs and by `kubectl cmlock run`: an exact counter, no overlapping holds,
 //     fences that only increase;
 //   - `hold` aborts its function's signal when the lock is broken with `kubectl cmlock release --force`;
-//   - Ctrl-C (SIGINT aborting the signal) while waiting leaves the holder's lock as it was, and nothing else.
+//   - Ctrl-C (SIGINT aborting the signal) while waiting leaves the holder's lock as it was, and nothing else;
+//   - a semaphore (`limit: 2`) shared by both programs and `kubectl cmlock run --limit 2`: two at once, never three.
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -14,7 +15,17 @@ import { before, describe, test } from 'node:test';
 import { cmlock, collect, eventually, kubectl, startSealed, testNamespace, uniqueName } from './harness.ts';
 import { modulesLoadedByImport, packAndInstall, typecheck, type Scratch } from './library-package.ts';
 import { show } from './lock-helpers.ts';
-import { counterSection, holdProblems, readHolds, readIfExists, seconds, serverLock, tempDir } from './run-helpers.ts';
+import {
+  counterSection,
+  holdProblems,
+  mostAtOnce,
+  MONO_NS,
+  readHolds,
+  readIfExists,
+  seconds,
+  serverLock,
+  tempDir,
+} from './run-helpers.ts';
 
 /** The two programs: TypeScript with a client-node KubeConfig, plain JavaScript with the library's default. */
 const PROGRAMS = [
@@ -103,6 +114,31 @@ describe('the library, packed, installed and used by a program', { timeout: 10 *
     assert.equal(await serverLock(ns, name), undefined, 'no lock left behind');
   });
 
+  test('limit 2: both programs and run --limit 2 share one semaphore, two at once and never three', async (t) => {
+    const ns = await testNamespace(t, 'lib');
+    const name = uniqueName('slots');
+    const log = join(tempDir(t), 'holds');
+    writeFileSync(log, '');
+    const programs = PROGRAMS.map((p) => startProgram(p.file(scratch), ['slot', name, ns, p.connect, log, '3', '2']));
+    const critical = `s=$(${MONO_NS}); sleep 0.3; e=$(${MONO_NS}); echo "$s $e $CMLOCK_FENCE $CMLOCK_HOLDER" >> '${log}'`;
+    const runs = Array.from({ length: 2 }, async () => {
+      for (let round = 0; round < 2; round++) {
+        const r = await cmlock(['run', name, '-n', ns, '--limit', '2', '--', 'sh', '-c', critical], {
+          timeoutMs: 120_000,
+        });
+        assert.equal(r.code, 0, show(r));
+      }
+    });
+    const results = await Promise.all(programs.map((p) => p.done));
+    await Promise.all(runs);
+    for (const r of results) assert.equal(r.code, 0, show(r));
+    const holds = readHolds(log);
+    assert.equal(holds.length, PROGRAMS.length * 3 + 2 * 2);
+    assert.equal(mostAtOnce(holds), 2, 'two at once, never three');
+    assert.equal(new Set(holds.map((h) => h.fence)).size, holds.length, 'every hold its own fencing token');
+    assert.equal(await serverLock(ns, name), undefined, 'no lock left behind');
+  });
+
   test('hold: the function is aborted when the lock is broken with release --force', async (t) => {
     const ns = await testNamespace(t, 'lib');
     await Promise.all(
@@ -138,7 +174,8 @@ describe('the library, packed, installed and used by a program', { timeout: 10 *
         assert.equal(r.code, 130, `${p.lang}: ${show(r)}`);
         assert.match(r.stdout, /^aborted: interrupted$/m);
         const after = await serverLock(ns, name);
-        assert.equal(after?.resourceVersion, before?.resourceVersion, `${p.lang}: the holder's lock is as it was`);
+        // The wait joined the lock's queue and left it again (two writes): the holder's record is as it was.
+        assert.deepEqual(after?.data, before?.data, `${p.lang}: the holder's lock is as it was, nobody in line`);
         const released = await cmlock(['release', name, '-n', ns, '--identity', 'blocker']);
         assert.equal(released.code, 0, show(released));
       }),

@@ -102,7 +102,11 @@ test('acquire a lock someone else holds: exit 3 at once, one line naming the hol
     },
   );
   assert.ok(Date.now() - started >= 2000, 'it waited for the timeout');
-  assert.equal((await mustGetConfigMap(ns, name)).metadata.resourceVersion, cm.metadata.resourceVersion);
+  // It waited in line and left it at the timeout: the holder's record is as it was, and nobody waits.
+  const after = await mustGetConfigMap(ns, name);
+  assert.deepEqual({ ...after.data, fence: undefined }, { ...cm.data, fence: undefined });
+  // Its token: the create's resourceVersion, already written down by the update that made the lock its own owner.
+  assert.equal(after.data?.['fence'], cm.data?.['fence'] ?? cm.metadata.resourceVersion, "the holder's fence, kept");
 });
 
 test('acquire an expired lock: taken over, saying from whom, with a higher fence, not before it expired', async (t) => {

@@ -116,8 +116,8 @@ test('a client ten minutes fast or slow neither steals a live lock nor misses an
     [['holder', 'Held', live.fence]],
   );
 
-  // 3. Both wait for it, then the holder shortens its lease to 3s: the first of them takes it over when it expires
-  //    on the server's clock, not 10 minutes early or late; the other takes over from the winner in turn.
+  // 3. Both wait for it in line, then the holder shortens its lease to 3s: the first in line takes it over when it
+  //    expires on the server's clock, not 10 minutes early or late; the other takes over from it in turn.
   const waiters = [
     { env: FAST, id: 'fast', offset: '+10m' },
     { env: SLOW, id: 'slow', offset: '-10m' },
@@ -137,10 +137,13 @@ test('a client ten minutes fast or slow neither steals a live lock nor misses an
   }
   const shortened = parseLock(
     (await cmlockOk(['renew', name, '-n', ns, '--identity', 'holder', '--ttl', '3s', '-o', 'json'])).stdout,
+    ['waiters'], // both wait in line
   );
   const results = await Promise.all(waiters.map((w) => w.process.done));
   for (const r of results) assert.equal(r.code, 0, show(r));
-  const [first, second] = results.map((r) => parseLock(r.stdout)).sort((a, b) => ms(a.acquireTime) - ms(b.acquireTime));
+  const [first, second] = results
+    .map((r) => parseLock(r.stdout, ['waiters']))
+    .sort((a, b) => ms(a.acquireTime) - ms(b.acquireTime));
   assert.ok(first && second);
   for (const [taker, from] of [
     [first, shortened],

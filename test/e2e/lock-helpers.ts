@@ -59,6 +59,21 @@ export interface LockJson {
   labels: Record<string, string>;
   creationTimestamp: string;
   foreign: boolean;
+  holders?: {
+    holder: string;
+    user: string;
+    host: string;
+    acquireTime: string;
+    renewTime: string;
+    leaseDurationSeconds: number;
+    expiresAt: string;
+    status: 'Held' | 'Expired';
+    reason: string;
+    fence: string;
+    shared: boolean;
+  }[];
+  limit?: number;
+  waiters?: { identity: string; user: string; host: string; since: string; reason: string; shared: boolean }[];
 }
 
 export interface ConfigMapJson {
@@ -102,10 +117,26 @@ export function cells(stdout: string): string[][] {
     .map((l) => l.split(/ {2,}/));
 }
 
-/** Parses stdout as one lock object and checks it has exactly the documented fields. */
-export function parseLock(stdout: string): LockJson {
+/** Present only where they apply: the holders of a shared lock or semaphore, its limit, the queue. */
+export const LOCK_VIEW_OPTIONAL_FIELDS = ['holders', 'limit', 'waiters'] as const;
+
+/**
+ * Parses stdout as one lock object and checks it has exactly the documented fields (the optional ones only when
+ * `optional` allows them; a plain lock with nobody waiting has none).
+ */
+export function parseLock(stdout: string, optional: readonly string[] = []): LockJson {
   const lock = JSON.parse(stdout) as LockJson;
-  assert.deepEqual(Object.keys(lock).sort(), [...LOCK_VIEW_FIELDS].sort(), `lock object fields: ${stdout}`);
+  const extra = Object.keys(lock).filter((k) => !(LOCK_VIEW_FIELDS as readonly string[]).includes(k));
+  assert.deepEqual(
+    LOCK_VIEW_FIELDS.filter((k) => !(k in lock)),
+    [],
+    `lock object fields: ${stdout}`,
+  );
+  assert.deepEqual(
+    extra.filter((k) => !optional.includes(k)),
+    [],
+    `lock object fields: ${stdout}`,
+  );
   assert.match(lock.fence, /^[1-9]\d*$/, 'the fence is a decimal string');
   return lock;
 }

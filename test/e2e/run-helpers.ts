@@ -249,6 +249,20 @@ export function readHolds(log: string): Hold[] {
     .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 
+/** The most holds that overlapped at any instant (a semaphore's concurrency). */
+export function mostAtOnce(holds: readonly Hold[]): number {
+  const marks = holds
+    .flatMap((h) => [
+      { t: h.start, d: 1 },
+      { t: h.end, d: -1 },
+    ])
+    .sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.d - b.d));
+  let now = 0;
+  let most = 0;
+  for (const m of marks) most = Math.max(most, (now += m.d));
+  return most;
+}
+
 /** Holds that overlap the one before and fences that do not increase; the smallest gap between two holds. */
 export function holdProblems(holds: readonly Hold[]): { problems: string[]; minGap: bigint | undefined } {
   const problems: string[] = [];

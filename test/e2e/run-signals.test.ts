@@ -70,8 +70,11 @@ test('SIGINT while run waits for the lock: exits 130 at once, CMD never starts, 
   assert.ok(took < 1000, `exited ${took} ms after SIGINT`);
   assert.doesNotMatch(r.stderr, /error:/);
   assert.equal(readIfExists(join(dir, 'started')), undefined, 'CMD never started');
-  // The holder's lock is untouched, and no other ConfigMap appeared.
-  assert.equal((await serverLock(ns, name))?.resourceVersion, before?.resourceVersion);
+  // The holder's record is untouched (run waited in line and left it: the holder's fence written down, nobody
+  // waiting), and no other ConfigMap appeared.
+  const after = await serverLock(ns, name);
+  assert.deepEqual({ ...after?.data, fence: undefined }, { ...before?.data, fence: undefined });
+  assert.equal(after?.data['waiters'], undefined);
   const names = await kubectlOk(['-n', ns, 'get', 'configmaps', '-o', 'name']);
   assert.deepEqual(
     names

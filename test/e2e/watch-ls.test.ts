@@ -43,10 +43,15 @@ test('ls -w: the table, then a row per change (taken, expired, released), until 
   const ls = startCmlock(['ls', '-w', '-n', ns, '--context', 'locker']);
   const stdout = liveStdout(ls);
   await untilLine(stdout, new RegExp(`^${first}\\s+alice@laptop\\s+Held\\s`), 'the first table', ls);
-  assert.match(stdout(), /^NAME\s+HOLDER\s+STATUS\s+AGE\s+EXPIRES\s+REASON\n/);
+  assert.match(stdout(), /^NAME\s+HOLDER\s+STATUS\s+AGE\s+EXPIRES\s+WAITING\s+REASON\n/);
 
   await ok(['acquire', second, '-n', ns, '--identity', 'bob@ci', '--reason', 'deploy']);
-  await untilLine(stdout, new RegExp(`^${second}\\s+bob@ci\\s+Held\\s+\\S+\\s+in \\S+\\s+deploy$`), 'the new lock', ls);
+  await untilLine(
+    stdout,
+    new RegExp(`^${second}\\s+bob@ci\\s+Held\\s+\\S+\\s+in \\S+\\s+0\\s+deploy$`),
+    'the new lock',
+    ls,
+  );
 
   // A lease that runs out changes nothing on the server; the row still says so.
   await ok(['acquire', short, '-n', ns, '--identity', 'crashed@node-3', '--ttl', '2s']);

@@ -8,7 +8,7 @@ import { defineCommand, identityFlag, lockOutputFlag, singleName } from '../comm
 import { LOCK_OUTPUT, OPTIONS, withOverrides } from '../options.ts';
 import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerFlag } from '../connection.ts';
 import { statusReporter } from '../status.ts';
-import { duration, labels } from '../validate.ts';
+import { duration, holdKind, labels } from '../validate.ts';
 
 export interface AcquireCommandOptions {
   name: string;
@@ -19,6 +19,10 @@ export interface AcquireCommandOptions {
   owner: OwnerFlag;
   labels: Record<string, string>;
   output?: ObjectFormat;
+  /** --shared */
+  shared?: true;
+  /** --limit N (N > 1) */
+  limit?: number;
 }
 
 const DEFAULT_TTL_MS = 60 * 60 * 1000;
@@ -29,8 +33,11 @@ export const acquireCommand = defineCommand<AcquireCommandOptions>({
   positional: { name: 'NAME', describe: 'The lock: a ConfigMap name (DNS-1123 subdomain).' },
   summary: 'Take a lock, waiting while someone else holds it',
   description:
-    'Take the lock NAME. While someone else holds it, wait until it is released or expires (--timeout). ' +
-    'Taking a lock you already hold (same identity) succeeds and extends its expiry. Prints the fencing token.',
+    'Take the lock NAME. While someone else holds it, wait in line until it is your turn (--timeout): waiters ' +
+    'are served in the order they arrived, and a release hands the lock to the first in line. Taking a lock you ' +
+    'already hold (same identity) succeeds and extends its expiry. Prints the fencing token. With --shared, ' +
+    'shared holders hold the lock together while nobody holds it exclusively; with --limit N, up to N hold it ' +
+    'at once (a semaphore). --timeout 0 tries once and never waits in line.',
   examples: [
     {
       comment: 'Take the migration lock for 30 minutes, waiting as long as it takes',
@@ -44,10 +51,20 @@ export const acquireCommand = defineCommand<AcquireCommandOptions>({
       comment: 'Wait at most 5 minutes, print the lock as JSON',
       command: 'kubectl cmlock acquire drain -n ops --timeout 5m -o json',
     },
+    {
+      comment: 'A backup that may run beside other backups, but not during a migration (which takes it exclusively)',
+      command: 'kubectl cmlock acquire db --shared --reason backup',
+    },
+    {
+      comment: 'One of at most 2 node drains at once',
+      command: 'kubectl cmlock acquire node-drain --limit 2 --reason "drain node-7"',
+    },
   ],
   options: [
     withOverrides(OPTIONS.ttl, { defaultText: '1h' }),
     OPTIONS.timeout,
+    OPTIONS.shared,
+    OPTIONS.limit,
     OPTIONS.reason,
     OPTIONS.identity,
     OPTIONS.owner,
@@ -65,6 +82,7 @@ export const acquireCommand = defineCommand<AcquireCommandOptions>({
       reason: args.string(OPTIONS.reason) ?? '',
       owner: parseOwner(args.string(OPTIONS.owner), global.namespace),
       labels: labels(args.list(OPTIONS.labels)),
+      ...holdKind(args.flag(OPTIONS.shared), args.string(OPTIONS.limit)),
     };
     const identity = identityFlag(args);
     if (identity !== undefined) options.identity = identity;
@@ -87,6 +105,8 @@ export const acquireCommand = defineCommand<AcquireCommandOptions>({
       reason: o.reason,
       labels: o.labels,
       owner,
+      ...(o.shared === undefined ? {} : { shared: true }),
+      ...(o.limit === undefined ? {} : { limit: o.limit }),
       signal: rt.signal,
     }).finally(() => status.stop());
     // Taken over at once, as the Go library's own waiters do (README): said, since its creator may still be at work.

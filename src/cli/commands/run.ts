@@ -10,7 +10,7 @@ import { defineCommand, identityFlag } from '../command.ts';
 import { OPTIONS, withOverrides } from '../options.ts';
 import { openConnection, parseOwner, resolveHolder, resolveOwner, type OwnerFlag } from '../connection.ts';
 import { statusReporter } from '../status.ts';
-import { duration, labels, lockName } from '../validate.ts';
+import { duration, holdKind, labels, lockName } from '../validate.ts';
 
 export interface RunCommandOptions {
   name: string;
@@ -23,6 +23,10 @@ export interface RunCommandOptions {
   identity?: string;
   owner: OwnerFlag;
   labels: Record<string, string>;
+  /** --shared */
+  shared?: true;
+  /** --limit N (N > 1) */
+  limit?: number;
 }
 
 const DEFAULT_TTL_MS = 60 * 1000;
@@ -54,7 +58,8 @@ export const runCommand = defineCommand<RunCommandOptions>({
     'lock, CMD gets SIGTERM, then SIGKILL after --kill-after, all before the lease can run out for anyone else, ' +
     'and the exit code is 6. Should cmlock itself be killed, a watchdog gives CMD the same SIGTERM and SIGKILL. ' +
     'Each run holds the lock under an identity of its own, so two runs exclude each ' +
-    'other even for the same user on the same host.',
+    'other even for the same user on the same host. While someone else holds the lock, run waits in line (first ' +
+    'come, first served); --shared and --limit N work as for acquire.',
   examples: [
     {
       comment: 'Run the migration while holding the lock, waiting as long as someone else holds it',
@@ -72,6 +77,14 @@ export const runCommand = defineCommand<RunCommandOptions>({
       comment: 'A command that needs a minute to stop cleanly: a longer lease and grace period',
       command: 'kubectl cmlock run drain -n ops --ttl 5m --kill-after 1m -- ./drain-node.sh node-7',
     },
+    {
+      comment: 'At most two node drains at once, across everyone running this',
+      command: 'kubectl cmlock run node-drain -n ops --limit 2 -- kubectl drain node-7 --ignore-daemonsets',
+    },
+    {
+      comment: 'Backups run together (--shared); the migration, run without it, waits for them and runs alone',
+      command: 'kubectl cmlock run db -n ops --shared -- ./backup.sh',
+    },
   ],
   options: [
     withOverrides(OPTIONS.ttl, {
@@ -84,6 +97,8 @@ export const runCommand = defineCommand<RunCommandOptions>({
     withOverrides(OPTIONS.killAfter, {
       describe: 'When the lock is lost, how long CMD has after SIGTERM before SIGKILL.',
     }),
+    OPTIONS.shared,
+    OPTIONS.limit,
     OPTIONS.reason,
     OPTIONS.labels,
     withOverrides(OPTIONS.identity, {
@@ -118,6 +133,7 @@ export const runCommand = defineCommand<RunCommandOptions>({
       reason: args.string(OPTIONS.reason) ?? '',
       owner: parseOwner(args.string(OPTIONS.owner), global.namespace),
       labels: labels(args.list(OPTIONS.labels)),
+      ...holdKind(args.flag(OPTIONS.shared), args.string(OPTIONS.limit)),
     };
     // CMD must be stopped before the lease can run out: --ttl > renew deadline + --kill-after.
     const broken = brokenTimingRule(defaultRunTimings(options.ttlMs, options.killAfterMs));
@@ -159,6 +175,8 @@ export const runCommand = defineCommand<RunCommandOptions>({
         reason: o.reason,
         labels: o.labels,
         ...(owner === undefined ? {} : { owner }),
+        ...(o.shared === undefined ? {} : { shared: true }),
+        ...(o.limit === undefined ? {} : { limit: o.limit }),
         command: o.command,
       },
     );

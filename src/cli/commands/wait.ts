@@ -11,6 +11,8 @@ export interface WaitCommandOptions {
   name: string;
   /** 0 = check once; < 0 = no limit. */
   timeoutMs: number;
+  /** --shared: free for a shared hold (no exclusive holder), rather than for an exclusive one. */
+  shared: boolean;
 }
 
 export const waitCommand = defineCommand<WaitCommandOptions>({
@@ -19,8 +21,11 @@ export const waitCommand = defineCommand<WaitCommandOptions>({
   positional: { name: 'NAME', describe: 'The lock to wait for.' },
   summary: 'Wait until a lock is free, without taking it',
   description:
-    'Block until the lock NAME is free: released, deleted or expired (a lock that does not exist is free). ' +
-    'The lock is not taken: to hold it, use acquire or run, which wait the same way. Prints nothing on stdout; ' +
+    'Block until the lock NAME is free: released, deleted or expired (a lock that does not exist is free), with ' +
+    'nobody waiting in line for it; that is, until an acquire --timeout 0 of the same kind would get it. With ' +
+    '--shared: until nobody holds it exclusively (shared holders may hold it). A semaphore is free when one of its ' +
+    'slots is. The lock is not taken and wait does not queue: to hold it, use acquire or run, which wait in line. ' +
+    'Prints nothing on stdout; ' +
     'exit code 0 when free, 3 when --timeout ran out. While waiting, a status line on stderr says who holds the ' +
     'lock, since when, when it expires and how long you have waited (redrawn in place on a terminal, a plain line ' +
     'every 30s otherwise). It watches the lock, so it returns within about a second of the release or expiry.',
@@ -31,10 +36,14 @@ export const waitCommand = defineCommand<WaitCommandOptions>({
     },
     { comment: 'Give up after 10 minutes (exit code 3)', command: 'kubectl cmlock wait db-migrate --timeout 10m' },
     { comment: 'Only check: exit 0 if free now, 3 if held', command: 'kubectl cmlock wait db-migrate --timeout 0' },
+    { comment: 'Wait until no migration holds the lock (backups may)', command: 'kubectl cmlock wait db --shared' },
   ],
   options: [
     withOverrides(OPTIONS.timeout, {
       describe: 'How long to wait for the lock to be free, then exit 3 (0 = check once, negative = no limit).',
+    }),
+    withOverrides(OPTIONS.shared, {
+      describe: 'Wait until the lock is free for a shared hold (nobody holds it exclusively, nobody waits).',
     }),
   ],
 
@@ -44,6 +53,7 @@ export const waitCommand = defineCommand<WaitCommandOptions>({
     return {
       name: singleName('wait', args),
       timeoutMs: timeout === undefined ? -1 : duration('timeout', timeout, { negative: true }),
+      shared: args.flag(OPTIONS.shared),
     };
   },
 
@@ -51,7 +61,9 @@ export const waitCommand = defineCommand<WaitCommandOptions>({
     const conn = await openConnection(rt, global);
     const status = statusReporter(rt, () => conn.serverNow());
     const ctx = conn.lockContext(observer(rt, conn), (s) => status.update(s));
-    await waitUntilFree(ctx, { name: o.name, timeoutMs: o.timeoutMs, signal: rt.signal }).finally(() => status.stop());
+    await waitUntilFree(ctx, { name: o.name, timeoutMs: o.timeoutMs, shared: o.shared, signal: rt.signal }).finally(
+      () => status.stop(),
+    );
     return 0;
   },
 });

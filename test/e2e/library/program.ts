@@ -9,6 +9,8 @@
 //   hold-lost                    hold the lock with a 3 s lease until its signal fires; print "held FENCE", then
 //                                "lost KIND NAME" and exit 6
 //   abort-wait                   find the lock held (try once), then wait for it until SIGINT aborts the wait
+//   slot LOG ROUNDS LIMIT        hold one of LIMIT slots (a semaphore) ROUNDS times, 300 ms each, appending
+//                                "START END FENCE HOLDER" to LOG
 
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,11 +19,12 @@ import { Lock, LockHeldError, LockLostError, type Lease, type LockOptions } from
 
 const [mode, name = '', namespace, connect, ...args] = process.argv.slice(2);
 
-function options(ttl: number): LockOptions {
-  if (connect !== 'kubeconfig') return { namespace, ttl };
+function options(ttl: number, limit?: number): LockOptions {
+  const base: LockOptions = limit === undefined ? { namespace, ttl } : { namespace, ttl, limit };
+  if (connect !== 'kubeconfig') return base;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  return { namespace, ttl, kubeConfig };
+  return { ...base, kubeConfig };
 }
 
 async function contend(counter: string, log: string, rounds: number): Promise<void> {
@@ -34,6 +37,17 @@ async function contend(counter: string, log: string, rounds: number): Promise<vo
       writeFileSync(counter, `${n + 1}\n`);
       const end = process.hrtime.bigint();
       appendFileSync(log, `${start} ${end} ${lease.lock.fence} ${lease.lock.holder}\n`);
+    });
+  }
+}
+
+async function slot(log: string, rounds: number, limit: number): Promise<void> {
+  const lock = new Lock(name, options(10_000, limit));
+  for (let round = 0; round < rounds; round++) {
+    await lock.hold(async (signal, lease) => {
+      const start = process.hrtime.bigint();
+      await sleep(300, undefined, { signal });
+      appendFileSync(log, `${start} ${process.hrtime.bigint()} ${lease.lock.fence} ${lease.lock.holder}\n`);
     });
   }
 }
@@ -91,6 +105,9 @@ if (mode === 'never') {
 switch (mode) {
   case 'contend':
     await contend(args[0] ?? '', args[1] ?? '', Number(args[2]));
+    break;
+  case 'slot':
+    await slot(args[0] ?? '', Number(args[1]), Number(args[2]));
     break;
   case 'hold-lost':
     await holdUntilLost();

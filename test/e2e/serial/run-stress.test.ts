@@ -1,13 +1,15 @@
 // 20 processes × 25 rounds of `kubectl cmlock run` on one lock, with a read-modify-write counter in the critical
 // section: no two hold intervals overlap, no update is lost, fencing tokens increase with every hold, no lock is
-// left behind and no process hangs. Heavy on a small machine (500 cmlock processes): the critical section is
-// plain sh, and each hold is stamped with CLOCK_MONOTONIC (one clock for every process on this machine) by perl,
-// which starts in a few milliseconds.
+// left behind and no process hangs; and they are served in strict arrival order: every version of the lock the
+// API server's watch delivers is checked, and each new holder was first in line (or nobody was waiting). Heavy on
+// a small machine (500 cmlock processes): the critical section is plain sh, and each hold is stamped with
+// CLOCK_MONOTONIC (one clock for every process on this machine) by perl, which starts in a few milliseconds.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cmlock, testNamespace, uniqueName } from '../harness.ts';
+import { arrivals, outOfOrder, watchLock } from '../queue-helpers.ts';
 import { counterSection, holdProblems, readHolds, readIfExists, seconds, serverLock, tempDir } from '../run-helpers.ts';
 
 const PROCESSES = 20;
@@ -27,6 +29,7 @@ test(
     writeFileSync(counter, '0\n');
     const critical = counterSection(counter, log);
 
+    const watch = watchLock(t, ns, name);
     const started = Date.now();
     const failures: string[] = [];
     await Promise.all(
@@ -50,5 +53,12 @@ test(
     assert.deepEqual(overlaps, [], 'hold intervals never overlap and fences increase');
     assert.equal(new Set(holds.map((h) => h.holder)).size, holds.length, 'each run held the lock as itself');
     assert.equal(await serverLock(ns, name), undefined, 'no lock left behind');
+
+    // Strict arrival order, from every version of the lock (the watch delivers each change, in order).
+    const versions = watch.versions();
+    t.diagnostic(`${versions.length} versions watched; ${arrivals(versions).length} runs waited in line`);
+    const admitted = new Set(versions.filter((v) => v.type !== 'DELETED').map((v) => v.acquisitionId));
+    assert.ok(admitted.size >= PROCESSES * ROUNDS, `the watch saw every acquisition (${admitted.size})`);
+    assert.deepEqual(outOfOrder(versions), [], 'each new holder was the first in line');
   },
 );

@@ -89,7 +89,8 @@ describe('acquire', () => {
     expectError(await run(h), HeldError, ExitCode.held);
     assert.equal(
       h.stderr.text,
-      'waiting for lock "db-migrate": held by bob@host2 since 06:30:00Z (0s ago), expires in 30m; waited 0s\n',
+      'waiting for lock "db-migrate": held by bob@host2 since 06:30:00Z (0s ago), expires in 30m; 1st in line of 1; ' +
+        'waited 0s\n',
     );
   });
 
@@ -113,14 +114,13 @@ describe('acquire', () => {
     assert.ok(frames.length > 0 && frames.every((f) => f.length === 39), JSON.stringify(frames));
   });
 
-  it('waits while held and takes it when it is released', async () => {
+  it('waits in line while held and takes it when it is released (handed over)', async () => {
     const h = harness(['acquire', 'db-migrate']);
-    const held = cmlock({ holder: BOB });
-    h.store.seed(held);
+    h.store.seed(cmlock({ holder: BOB }));
     const done = runCli(h.rt);
     await h.clock.advance(90_000);
     assert.equal(h.stdout.text, '');
-    await h.store.delete('db-migrate', { uid: held.uid, resourceVersion: held.resourceVersion });
+    await run(next(h, ['release', 'db-migrate', '--identity', BOB.identity]));
     assert.equal(await h.clock.run(done), 0);
     assert.match(h.stdout.text, /^acquired lock "db-migrate"/);
     const lines = h.stderr.text.trimEnd().split('\n');
@@ -307,9 +307,9 @@ describe('ls, describe', () => {
     assert.equal(
       ls.stdout.text,
       [
-        'NAME         HOLDER        STATUS    AGE     EXPIRES             REASON',
-        'db-migrate   alice@host1   Held      5m12s   in 24m              schema v42',
-        'drain        bob@host2     Expired   5m12s   expired 4m12s ago   node-3',
+        'NAME         HOLDER        STATUS    AGE     EXPIRES             WAITING   REASON',
+        'db-migrate   alice@host1   Held      5m12s   in 24m              0         schema v42',
+        'drain        bob@host2     Expired   5m12s   expired 4m12s ago   0         node-3',
         '',
       ].join('\n'),
     );

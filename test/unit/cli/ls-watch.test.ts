@@ -36,12 +36,12 @@ describe('ls -w', () => {
     assert.equal(
       ls.stdout.text,
       [
-        'NAME         HOLDER        STATUS     AGE   EXPIRES   REASON',
-        'db-migrate   alice@host1   Held       0s    in 30s    schema v42',
-        'drain        bob@ci        Held       0s    in 5m     <none>',
-        'db-migrate   alice@host1   Expired    31s   expired 1s ago   schema v42',
-        'db-migrate   bob@ci        Held       0s    in 60m           <none>',
-        'drain        bob@ci        Released   40s   in 4m20s         <none>',
+        'NAME         HOLDER        STATUS     AGE   EXPIRES   WAITING   REASON',
+        'db-migrate   alice@host1   Held       0s    in 30s    0         schema v42',
+        'drain        bob@ci        Held       0s    in 5m     0         <none>',
+        'db-migrate   alice@host1   Expired    31s   expired 1s ago   0         schema v42',
+        'db-migrate   bob@ci        Held       0s    in 60m           0         <none>',
+        'drain        bob@ci        Released   40s   in 4m20s         0         <none>',
         '',
       ].join('\n'),
     );
@@ -64,7 +64,7 @@ describe('ls -w', () => {
     await watching;
     assert.equal(
       ls.stdout.text,
-      'NAME   HOLDER        STATUS     AGE   EXPIRES   REASON\nx      alice@host1   Held       0s    in 60s    <none>\n',
+      'NAME   HOLDER        STATUS     AGE   EXPIRES   WAITING   REASON\nx      alice@host1   Held       0s    in 60s    0         <none>\n',
     );
   });
 

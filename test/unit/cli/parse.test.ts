@@ -177,9 +177,14 @@ const cases: Case[] = [
   // describe, wait
   { argv: ['describe', 'x'], command: 'describe', options: { name: 'x' } },
   { argv: ['describe', 'x', '-o', 'json'], command: 'describe', options: { name: 'x', output: 'json' } },
-  { argv: ['wait', 'x'], command: 'wait', options: { name: 'x', timeoutMs: -1 } },
-  { argv: ['wait', 'x', '--timeout', '10m'], command: 'wait', options: { name: 'x', timeoutMs: 10 * M } },
-  { argv: ['wait', '0123'], command: 'wait', options: { name: '0123', timeoutMs: -1 } },
+  { argv: ['wait', 'x'], command: 'wait', options: { name: 'x', timeoutMs: -1, shared: false } },
+  {
+    argv: ['wait', 'x', '--timeout', '10m'],
+    command: 'wait',
+    options: { name: 'x', timeoutMs: 10 * M, shared: false },
+  },
+  { argv: ['wait', '0123'], command: 'wait', options: { name: '0123', timeoutMs: -1, shared: false } },
+  { argv: ['wait', 'x', '--shared'], command: 'wait', options: { name: 'x', timeoutMs: -1, shared: true } },
   // run: everything after -- is CMD, untouched
   {
     argv: ['run', 'x', '--', 'sh', '-c', 'echo --ttl -n', '--bogus'],

@@ -4,12 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { UsageError } from '../../../src/errors.ts';
+import { CancelledError, UsageError } from '../../../src/errors.ts';
 import { LockHeldError, LockLostError, LockMissingError, NotYourLockError } from '../../../src/lib/index.ts';
 import { Lock } from '../../../src/lib/lock.ts';
 import type { LockOptions } from '../../../src/lib/options.ts';
 import type { LibSession, System } from '../../../src/lib/system.ts';
-import { ConflictError } from '../../../src/lock/store.ts';
+import { recordWith, type HolderEntry } from '../../../src/lock/queue.ts';
+import { ConflictError, type StoredLock } from '../../../src/lock/store.ts';
 import {
   BOB,
   cmlock,
@@ -95,6 +96,10 @@ describe('Lock: the seed’s New, Acquire, Release and accessors', () => {
     ['the managed-by label', () => new Lock('a', { labels: { 'app.kubernetes.io/managed-by': 'me' } }), 'label'],
     ['an empty identity', () => new Lock('a', { identity: ' ' }), 'identity must not be empty'],
     ['a bad owner pod', () => new Lock('a', { owner: { pod: 'Web_0' } }), 'invalid owner pod "Web_0"'],
+    ['a limit of 0', () => new Lock('a', { limit: 0 }), 'limit must be a whole number from 1 to 256 (got 0)'],
+    ['a limit of 2.5', () => new Lock('a', { limit: 2.5 }), 'limit must be a whole number from 1 to 256 (got 2.5)'],
+    ['a limit of 257', () => new Lock('a', { limit: 257 }), 'limit must be a whole number from 1 to 256 (got 257)'],
+    ['shared and a limit', () => new Lock('a', { shared: true, limit: 2 }), 'shared and limit cannot be combined'],
   ];
   for (const [what, make, message] of bad) {
     test(`${what}: a UsageError at once`, () => {
@@ -153,9 +158,9 @@ describe('Lock: the seed’s New, Acquire, Release and accessors', () => {
     assert.equal(lock.data, undefined);
   });
 
-  test('aborted while waiting: rejects with the signal’s reason, nothing written, nothing left behind', async () => {
+  test('aborted while waiting: rejects with the signal’s reason; it joined the queue and left it again', async () => {
     const { clock, store, lock } = setup();
-    store.script(expectCall.get(cmlock()), expectCall.watch(['hang']));
+    store.script(expectCall.get(cmlock()), expectCall.watch(['hang']), expectCall.update(), expectCall.update());
     const controller = new AbortController();
     const waiting = lock.acquire({ signal: controller.signal });
     await clock.advance(5000);
@@ -164,7 +169,36 @@ describe('Lock: the seed’s New, Acquire, Release and accessors', () => {
     const { error } = await settle(clock, waiting);
     store.verify();
     assert.equal(error, reason);
-    assert.deepEqual(store.methods(), ['get', 'watch']);
+    assert.deepEqual(store.methods(), ['get', 'watch', 'update', 'update']);
+    assert.match(store.callsOf('update')[0]?.lock.data.waiters ?? '', /lib-4242/, 'joined the queue (one write)');
+    assert.equal(store.last?.data.waiters, undefined, 'and left it (one write): the holder is as it was');
+    assert.equal(store.last?.data.holderIdentity, BOB.identity);
+  });
+
+  test('aborted while its join is in flight: it reads the lock and leaves the queue all the same', async () => {
+    const { clock, store, lock } = setup();
+    const controller = new AbortController();
+    const reason = new Error('Ctrl-C');
+    store.script(
+      expectCall.get(cmlock()),
+      expectCall.watch(['hang']),
+      {
+        // The server takes the join; Ctrl-C ends the request before its answer arrives.
+        method: 'update',
+        reply: (call, s) => {
+          if (call.method === 'update') s.apply(call.lock, s.last?.uid);
+          controller.abort(reason);
+          throw new CancelledError('interrupted');
+        },
+      },
+      expectCall.get((s) => s.last), // the watch has brought nothing since: read
+      expectCall.update(),
+    );
+    const { error } = await settle(clock, lock.acquire({ signal: controller.signal }));
+    store.verify();
+    assert.equal(error, reason);
+    assert.equal(store.last?.data.waiters, undefined, 'out of the queue: the holder is as it was');
+    assert.equal(store.last?.data.holderIdentity, BOB.identity);
   });
 
   test('renew after acquire: one update from the object it wrote, no read', async () => {
@@ -325,5 +359,75 @@ describe('hold and lease: the library’s run', () => {
     await clock.advance(60_000);
     await clock.run(lease.release());
     store.verify();
+  });
+});
+
+describe('limit and shared: the semaphore and the shared lock of the command line, one protocol', () => {
+  const bob = (spec: Partial<HolderEntry> = {}): HolderEntry => ({
+    identity: BOB.identity,
+    user: 'bob',
+    host: 'host2',
+    acquireTime: new Date(SERVER_START_MS - 60_000).toISOString(),
+    renewTime: new Date(SERVER_START_MS - 60_000).toISOString(),
+    leaseDurationSeconds: 1800,
+    reason: '',
+    acquisitionId: 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0',
+    fence: '40',
+    ...spec,
+  });
+  /** Bob holds the lock as one of several (a semaphore of `limit`, or shared). */
+  const heldBy = (entry: HolderEntry, limit: number): StoredLock => ({
+    ...cmlock(),
+    data: recordWith(undefined, { holders: [entry], waiters: [], limit }),
+  });
+  const holdersOf = (data: Record<string, string> | undefined) =>
+    (JSON.parse(data?.holders ?? '[]') as HolderEntry[]).map((h) => h.identity);
+
+  test('limit 2: takes the second slot beside bob with one update; release gives back only its own slot', async () => {
+    const { clock, store, lock } = setup({ limit: 2 });
+    store.script(expectCall.get(heldBy(bob(), 2)), expectCall.update(), expectCall.recordEvent());
+    const { value, error } = await settle(clock, lock.acquire({ timeout: 0 }));
+    assert.equal(error, undefined);
+    assert.equal(value?.outcome, 'acquired');
+    assert.equal(value?.holder, IDENTITY, 'acquire reports its own hold');
+    assert.equal(store.last?.data.limit, '2');
+    assert.deepEqual(holdersOf(store.last?.data), [BOB.identity, IDENTITY]);
+    store.verify();
+
+    store.script(
+      expectCall.get((s) => s.last),
+      expectCall.update(),
+      expectCall.recordEvent(),
+    );
+    assert.equal((await settle(clock, lock.release())).error, undefined);
+    store.verify();
+    assert.deepEqual(store.methods().slice(-3), ['get', 'update', 'recordEvent'], 'an update, not a delete');
+    assert.deepEqual(holdersOf(store.last?.data), [BOB.identity], "bob's slot is untouched");
+    assert.equal(lock.data, undefined);
+  });
+
+  test('shared: held beside a shared holder; an exclusive Lock on it is told it is held', async () => {
+    const { clock, store, lock } = setup({ shared: true });
+    store.script(expectCall.get(heldBy(bob({ shared: true }), 1)), expectCall.update(), expectCall.recordEvent());
+    const { error } = await settle(clock, lock.acquire({ timeout: 0 }));
+    assert.equal(error, undefined);
+    store.verify();
+    assert.deepEqual(holdersOf(store.last?.data), [BOB.identity, IDENTITY]);
+    assert.equal(store.last?.data.holderIdentity, '2 holders', 'the summary old clients and ls read');
+
+    const writer = setup();
+    writer.store.script(expectCall.get(heldBy(bob({ shared: true }), 1)));
+    const refused = await settle(writer.clock, writer.lock.acquire({ timeout: 0 }));
+    writer.store.verify();
+    assert.ok(refused.error instanceof LockHeldError);
+  });
+
+  test('a limit other than the lock’s: a UsageError naming both, nothing written', async () => {
+    const { clock, store, lock } = setup({ limit: 3 });
+    store.script(expectCall.get(heldBy(bob(), 2)));
+    const { error } = await settle(clock, lock.acquire({ timeout: 0 }));
+    store.verify();
+    assert.ok(error instanceof UsageError);
+    assert.equal(error.message, 'lock "db-migrate" is a semaphore of 2, not of 3');
   });
 });

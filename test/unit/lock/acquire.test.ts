@@ -13,10 +13,12 @@ import {
   RetryableError,
   StoreNotFoundError,
 } from '../../../src/lock/store.ts';
+import type { StoredLock } from '../../../src/lock/store.ts';
 import {
   acquireOptions,
   ALICE,
   BOB,
+  changed,
   cmlock,
   expectCall,
   fixture,
@@ -42,6 +44,28 @@ const bobExpired = () => cmlock({ renewMs: SERVER_START_MS - 40_000, ttlSeconds:
 const BOB_HELD_TEXT =
   'bob@host2 (user bob) since 2026-11-26T06:29:00Z, reason "migrating", expires 2026-11-26T06:59:00Z (in 29m)';
 const alreadyExists = () => new AlreadyExistsError('db-migrate');
+
+/** What a release with a queue writes (by hand here): the first waiter named holder, a 2 s claim, `handoff`. */
+function offeredToFirst(store: FakeStore): StoredLock {
+  const queue = JSON.parse(store.last?.data.waiters ?? '[]') as { acquisitionId: string; identity: string }[];
+  const [head, ...rest] = queue;
+  if (head === undefined) throw new Error('nobody in line');
+  const now = iso(store.serverNow());
+  return changed(store, {
+    holderIdentity: head.identity,
+    user: 'alice',
+    host: 'host1',
+    acquireTime: now,
+    renewTime: now,
+    leaseDurationSeconds: '2',
+    reason: 'migrating',
+    acquisitionId: head.acquisitionId,
+    expiresAt: String(Math.ceil((store.serverNow() + 2000) / 1000)),
+    fence: undefined,
+    handoff: 'offered',
+    waiters: rest.length === 0 ? undefined : JSON.stringify(rest),
+  });
+}
 
 interface Case {
   name: string;
@@ -348,66 +372,107 @@ const cases: Case[] = [
     check: ({ clock }) => assert.deepEqual(clock.sleeps, []),
   },
   {
-    name: '--timeout: waits on a watch, then times out with the holder in the message',
+    name: '--timeout: joins the queue, waits on a watch, times out with the holder in the message, and leaves',
     opts: { timeoutMs: 5000 },
-    script: [expectCall.create(alreadyExists()), expectCall.get(bobHolds()), expectCall.watch(['hang'])],
+    script: [
+      expectCall.create(alreadyExists()),
+      expectCall.get(bobHolds()),
+      expectCall.watch(['hang']),
+      expectCall.update(),
+      expectCall.update(),
+    ],
     want: {
       error:
         'timed out after 5s waiting for lock "db-migrate" (held by bob@host2 (user bob) since 2026-11-26T06:29:00Z, ' +
         'reason "migrating", expires 2026-11-26T06:59:00Z (in 28m))',
     },
-    check: ({ clock }) => assert.equal(clock.now(), START_MONO + 5000),
+    check: ({ clock, store }) => {
+      assert.equal(clock.now(), START_MONO + 5000);
+      const [join, leave] = store.callsOf('update');
+      assert.equal(join?.resourceVersion, '50');
+      const queue = JSON.parse(join?.lock.data.waiters ?? '[]') as { identity: string; heartbeatSeconds: number }[];
+      assert.deepEqual(
+        queue.map((w) => [w.identity, w.heartbeatSeconds]),
+        [['alice@host1', 30]],
+      );
+      assert.equal(join?.lock.data.fence, '50', "the holder's fence written down by the first write after its own");
+      assert.equal(join?.lock.data.holderIdentity, 'bob@host2', "the holder's record untouched");
+      assert.equal(leave?.resourceVersion, '101', 'left from what the watch last showed: one request');
+      assert.equal(leave?.lock.data.waiters, undefined, 'the queue gone with its last waiter');
+    },
   },
   {
-    name: 'waiting: the holder releases (DELETED), then create',
+    name: 'waiting: the holder hands the lock over (an offer); confirmed with one update of our own',
     opts: { timeoutMs: -1 },
     script: [
       expectCall.create(alreadyExists()),
       expectCall.get(bobHolds()),
-      expectCall.watch([{ afterMs: 3000 }, { type: 'DELETED', lock: bobHolds() }]),
+      expectCall.watch([{ afterMs: 3000 }, (s) => ({ type: 'MODIFIED', lock: offeredToFirst(s) }), 'hang']),
+      expectCall.update(),
+      expectCall.update(),
+      expectCall.recordEvent(),
+    ],
+    want: { outcome: 'acquired', fence: '103', leaseStartMono: START_MONO + 3000 },
+    check: ({ store }) => {
+      const confirm = store.callsOf('update')[1];
+      assert.equal(confirm?.resourceVersion, '102');
+      assert.equal(confirm?.lock.data.handoff, undefined, 'confirmed');
+      assert.equal(confirm?.lock.data.fence, undefined, "no fence: this write's resourceVersion is the token");
+      assert.equal(confirm?.lock.data.leaseDurationSeconds, '30');
+      assert.equal(confirm?.lock.data.acquireTime, iso(SERVER_START_MS + 3000));
+    },
+  },
+  {
+    name: 'waiting: an older client deletes the lock with the queue in it; the first in line creates it again',
+    opts: { timeoutMs: -1 },
+    script: [
+      expectCall.create(alreadyExists()),
+      expectCall.get(bobHolds()),
+      expectCall.watch([{ afterMs: 3000 }, (s) => ({ type: 'DELETED', lock: structuredClone(s.last) as StoredLock })]),
+      expectCall.update(),
       expectCall.create(),
       expectCall.update(),
       expectCall.recordEvent(),
     ],
-    want: { outcome: 'acquired', fence: '101', leaseStartMono: START_MONO + 3000 },
-    check: ({ store }) => assert.equal(store.callsOf('watch')[0]?.resourceVersion, '50'),
+    want: { outcome: 'acquired', fence: '102', leaseStartMono: START_MONO + 3000 },
   },
   {
-    name: 'waiting: a dead holder sends no event; the expiry timer takes it over just after lease + 1 s',
+    name: 'waiting: a dead holder sends no event; the first in line takes it over just after lease + 1 s',
     opts: { timeoutMs: -1 },
     script: [
       expectCall.create(alreadyExists()),
       expectCall.get(cmlock({ renewMs: SERVER_START_MS - 25_000, ttlSeconds: 30 })),
       expectCall.watch(['hang']),
       expectCall.update(),
+      expectCall.update(),
       expectCall.recordEvent(),
     ],
-    want: { outcome: 'tookOver', fence: '101', leaseStartMono: START_MONO + 6001 },
+    want: { outcome: 'tookOver', fence: '102', leaseStartMono: START_MONO + 6001 },
+    check: ({ store }) => {
+      const takeover = store.callsOf('update')[1];
+      assert.equal(takeover?.resourceVersion, '101');
+      assert.equal(takeover?.lock.data.waiters, undefined, 'out of the queue it was alone in');
+    },
   },
   {
     name: 'waiting: renewals move the expiry timer on the same watch (no re-watch, no polling)',
     opts: { timeoutMs: -1 },
     script: [
       expectCall.create(alreadyExists()),
-      expectCall.get(cmlock({ ttlSeconds: 30 })),
+      expectCall.get(cmlock({ ttlSeconds: 10 })),
       expectCall.watch([
-        { afterMs: 10_000 },
-        {
-          type: 'MODIFIED',
-          lock: cmlock({ ttlSeconds: 30, renewMs: SERVER_START_MS + 10_000, resourceVersion: '60' }),
-        },
-        { afterMs: 10_000 },
-        {
-          type: 'MODIFIED',
-          lock: cmlock({ ttlSeconds: 30, renewMs: SERVER_START_MS + 20_000, resourceVersion: '70' }),
-        },
+        { afterMs: 4000 },
+        (s) => ({ type: 'MODIFIED', lock: changed(s, { renewTime: iso(SERVER_START_MS + 4000) }) }),
+        { afterMs: 4000 },
+        (s) => ({ type: 'MODIFIED', lock: changed(s, { renewTime: iso(SERVER_START_MS + 8000) }) }),
         'hang',
       ]),
       expectCall.update(),
+      expectCall.update(),
       expectCall.recordEvent(),
     ],
-    want: { outcome: 'tookOver', fence: '101', leaseStartMono: START_MONO + 20_000 + 31_001 },
-    check: ({ store }) => assert.equal(store.callsOf('update')[0]?.resourceVersion, '70'),
+    want: { outcome: 'tookOver', fence: '104', leaseStartMono: START_MONO + 8000 + 11_001 },
+    check: ({ store }) => assert.equal(store.callsOf('update')[1]?.resourceVersion, '103'),
   },
   {
     name: 'own owner, lost answer: the read-back shows the owner; no second update',
@@ -548,16 +613,23 @@ describe('acquire', () => {
     assert.ok(got.error instanceof CancelledError);
   });
 
-  test('Ctrl-C while waiting: cancelled, nothing of ours to clean up', async () => {
+  test('Ctrl-C while waiting: cancelled, and out of the queue with one update', async () => {
     const { clock, store, ctx } = fixture();
     const controller = new AbortController();
-    store.script(expectCall.create(alreadyExists()), expectCall.get(bobHolds()), expectCall.watch(['hang']));
+    store.script(
+      expectCall.create(alreadyExists()),
+      expectCall.get(bobHolds()),
+      expectCall.watch(['hang']),
+      expectCall.update(),
+      expectCall.update(),
+    );
     const running = acquire(ctx, acquireOptions({ timeoutMs: -1, signal: controller.signal }));
     await clock.advance(2000);
     controller.abort();
     const got = await outcome(clock, running);
     store.verify();
     assert.ok(got.error instanceof CancelledError);
+    assert.equal(store.last?.data.waiters, undefined);
   });
 
   test('waiting reports progress every second', async () => {
@@ -566,9 +638,16 @@ describe('acquire', () => {
     ctx.progress = (status) => {
       seen.push(status.waitedMs);
       assert.equal(status.holder, 'bob@host2');
+      assert.deepEqual([status.position, status.waiting], [1, 1], 'first in line of one');
       assert.equal(status.expiresAt, '2026-11-26T06:59:00.000Z');
     };
-    store.script(expectCall.create(alreadyExists()), expectCall.get(bobHolds()), expectCall.watch(['hang']));
+    store.script(
+      expectCall.create(alreadyExists()),
+      expectCall.get(bobHolds()),
+      expectCall.watch(['hang']),
+      expectCall.update(),
+      expectCall.update(),
+    );
     await outcome(clock, acquire(ctx, acquireOptions({ timeoutMs: 3500 })));
     assert.deepEqual(seen, [0, 1000, 2000, 3000]);
   });

@@ -28,7 +28,11 @@ const seen = <M>(lock: StoredLock | undefined, failed?: Failed<M>): Seen<M> => (
 });
 const mine = () => cmlock({ holder: ALICE, acquisitionId: 'a'.repeat(32), uid: 'uid-a', resourceVersion: '70' });
 const what = <M>(action: Action<M>): string =>
-  action.do === 'write' ? `write ${action.write.kind}` : action.do === 'fail' ? `fail ${action.error.name}` : action.do;
+  action.do === 'write' || action.do === 'queue'
+    ? `${action.do} ${action.write.kind}`
+    : action.do === 'fail'
+      ? `fail ${action.error.name}`
+      : action.do;
 
 describe('decideAcquire', () => {
   const intent = (timeoutMs = 0) => ({ opts: acquireOptions({ timeoutMs }), holder: ALICE, acquisitionId: ID });
@@ -38,7 +42,7 @@ describe('decideAcquire', () => {
     ['held by this identity: update (already held)', mine(), 0, 'write update'],
     ['expired: update (take over)', cmlock({ renewMs: SERVER_START_MS - 60_000, ttlSeconds: 30 }), 0, 'write update'],
     ['held, try once: refused', cmlock(), 0, `fail ${LockHeldError.name}`],
-    ['held, a timeout: wait', cmlock(), -1, 'wait'],
+    ['held, a timeout: join the queue (an update that keeps the call going)', cmlock(), -1, 'queue update'],
   ];
   for (const [name, lock, timeoutMs, want] of cases) {
     test(name, () => {
@@ -139,7 +143,7 @@ describe('decideRelease', () => {
   });
   const lostDelete = (base: StoredLock): Failed<ReleaseMeta> => ({
     write: { kind: 'delete', name: 'db-migrate', preconditions: { uid: base.uid, resourceVersion: '70' } },
-    meta: { forced: false },
+    meta: { forced: false, released: [], handedTo: [] },
     base,
     sentMono: 0,
     ambiguous: true,

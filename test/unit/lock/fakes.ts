@@ -56,8 +56,12 @@ export type Call =
 export type Method = Call['method'];
 export type CallOf<M extends Method> = Extract<Call, { method: M }>;
 
-/** What a watch stream does, item by item; when the items run out the stream ends. */
-export type StreamItem = WatchEvent | { afterMs: number } | { error: Error } | 'hang';
+/**
+ * What a watch stream does, item by item; when the items run out the stream ends. A function is an event made
+ * from what the server has when the stream reaches it (e.g. the waiter's own entry, whose id is random).
+ */
+export type StreamItem =
+  WatchEvent | ((store: FakeStore) => WatchEvent) | { afterMs: number } | { error: Error } | 'hang';
 
 /** One scripted call: the method the code must call next and what the fake server does. */
 export interface Step {
@@ -242,6 +246,7 @@ export class FakeStore implements LockStore {
 
   #stream(step: Step, signal?: AbortSignal): AsyncIterable<WatchEvent> {
     const clock = this.clock;
+    const store = this as FakeStore;
     const items = step.stream ?? [];
     return (async function* () {
       for (const item of items) {
@@ -259,6 +264,8 @@ export class FakeStore implements LockStore {
           } catch {
             return;
           }
+        } else if (typeof item === 'function') {
+          yield structuredClone(item(store));
         } else if ('error' in item) {
           throw item.error;
         } else {
@@ -344,6 +351,23 @@ export const expectCall = {
     };
   },
 };
+
+/**
+ * The server's object changed by someone else: a new resourceVersion, `data` merged in (undefined removes a key).
+ * For watch events and reads that follow the code's own writes (store.last).
+ */
+export function changed(store: FakeStore, data: Record<string, string | undefined> = {}): StoredLock {
+  const last = store.last;
+  if (last === undefined) throw new Error('nothing stored yet');
+  const merged = Object.entries({ ...last.data, ...data }).filter((e): e is [string, string] => e[1] !== undefined);
+  const next: StoredLock = structuredClone({
+    ...last,
+    resourceVersion: store.nextResourceVersion(),
+    data: Object.fromEntries(merged),
+  });
+  store.last = next;
+  return structuredClone(next);
+}
 
 function write(call: Call, store: FakeStore, outcome: Error | 'lost' | undefined, uid?: string): StoredLock {
   if (outcome instanceof Error) throw outcome;

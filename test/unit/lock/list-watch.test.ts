@@ -42,7 +42,9 @@ async function watchFor(
     () => abort.abort(new CancelledError('interrupted by SIGINT')),
     () => {},
   );
-  const describeChange = (c: LockChange) => `${c.type} ${c.lock.name} ${c.lock.status} ${c.lock.fence}`;
+  const describeChange = (c: LockChange) =>
+    `${c.type} ${c.lock.name} ${c.lock.status} ${c.lock.fence}` +
+    (c.lock.waiters === undefined ? '' : ` waiting ${c.lock.waiters.map((w) => w.identity).join(',')}`);
   const result = await outcome(
     f.clock,
     watchLocks(
@@ -191,6 +193,45 @@ describe('watchLocks', () => {
     );
     const got = await watchFor(f, 60_000);
     assert.deepEqual(got.changes, ['ADDED a Held 71', 'MODIFIED a Held 71']);
+  });
+
+  test('a waiter joining or leaving the queue is news (WAITING changes); its heartbeat is not', async () => {
+    const f = fixture();
+    const held = lock('a', '71', { fence: '71' });
+    const entry = (identity: string, renewMs: number) => ({
+      acquisitionId: identity.padEnd(32, '0'),
+      identity,
+      user: '',
+      host: 'h',
+      reason: '',
+      leaseDurationSeconds: 60,
+      since: new Date(SERVER_START_MS).toISOString(),
+      renewTime: new Date(renewMs).toISOString(),
+      heartbeatSeconds: 30,
+    });
+    const queued = (rv: string, ...waiters: ReturnType<typeof entry>[]) => ({
+      ...held,
+      resourceVersion: rv,
+      data: waiters.length === 0 ? held.data : { ...held.data, waiters: JSON.stringify(waiters) },
+    });
+    f.store.script(
+      ...expectCall.listing([held], '71'),
+      expectCall.watchList([
+        { type: 'MODIFIED', lock: queued('72', entry('w1', SERVER_START_MS)) },
+        { type: 'MODIFIED', lock: queued('73', entry('w1', SERVER_START_MS), entry('w2', SERVER_START_MS)) },
+        { type: 'MODIFIED', lock: queued('74', entry('w1', SERVER_START_MS + 500), entry('w2', SERVER_START_MS)) },
+        { type: 'MODIFIED', lock: queued('75', entry('w2', SERVER_START_MS)) },
+        { type: 'MODIFIED', lock: queued('76') },
+        'hang',
+      ]),
+    );
+    const got = await watchFor(f, 60_000);
+    assert.deepEqual(got.changes, [
+      'MODIFIED a Held 71 waiting w1',
+      'MODIFIED a Held 71 waiting w1,w2',
+      'MODIFIED a Held 71 waiting w2',
+      'MODIFIED a Held 71',
+    ]);
   });
 
   test('a deleted lock is not reported EXPIRED later', async () => {

@@ -252,11 +252,30 @@ const renewCases: RenewCase[] = [
     want: { error: /^lock "db-migrate" is held by carol@host3/, type: NotHolderError },
   },
   {
-    name: 'Conflict twice: the re-read is done once only',
+    name: 'Conflict again and again while still ours (waiters join and beat their hearts): read, retry, renewed',
     script: [
       expectCall.get(mine()),
       expectCall.update(new ConflictError('db-migrate')),
-      expectCall.get(mine({ resourceVersion: '71' })),
+      expectCall.get(mine({ resourceVersion: '71', fence: '70' })),
+      expectCall.update(new ConflictError('db-migrate')),
+      expectCall.get(mine({ resourceVersion: '72', fence: '70' })),
+      expectCall.update(),
+    ],
+    want: { fence: '70' },
+    check: (store) =>
+      assert.deepEqual(
+        store.callsOf('update').map((c) => c.resourceVersion),
+        ['70', '71', '72'],
+      ),
+  },
+  {
+    name: 'a lock that keeps changing under the renewal for ten tries: reported, not chased forever',
+    script: [
+      expectCall.get(mine()),
+      ...Array.from({ length: 9 }, (_, i) => [
+        expectCall.update(new ConflictError('db-migrate')),
+        expectCall.get(mine({ resourceVersion: String(71 + i), fence: '70' })),
+      ]).flat(),
       expectCall.update(new ConflictError('db-migrate')),
     ],
     want: { error: 'lock "db-migrate" was changed by someone else', type: ConflictError },

@@ -40,14 +40,14 @@ const expired = view({
 const forever = view({ name: 'freeze', expiresAt: '', leaseDurationSeconds: 0, reason: '' });
 
 describe('ls table', () => {
-  it('NAME HOLDER STATUS AGE EXPIRES REASON, relative to the server time', () => {
+  it('NAME HOLDER STATUS AGE EXPIRES WAITING REASON, relative to the server time', () => {
     assert.equal(
       renderLockTable([view(), expired, forever], { now: NOW }),
       [
-        'NAME         HOLDER         STATUS    AGE    EXPIRES          REASON',
-        'db-migrate   alice@laptop   Held      5m     in 25m           schema v42',
-        'drain        bob@h2         Expired   2d3h   expired 3m ago   <none>',
-        'freeze       alice@laptop   Held      5m     never            <none>',
+        'NAME         HOLDER         STATUS    AGE    EXPIRES          WAITING   REASON',
+        'db-migrate   alice@laptop   Held      5m     in 25m           0         schema v42',
+        'drain        bob@h2         Expired   2d3h   expired 3m ago   0         <none>',
+        'freeze       alice@laptop   Held      5m     never            0         <none>',
         '',
       ].join('\n'),
     );
@@ -57,12 +57,12 @@ describe('ls table', () => {
     const text = renderLockTable([view(), expired], { now: NOW, allNamespaces: true, noHeaders: true });
     assert.equal(
       text,
-      'default   db-migrate   alice@laptop   Held      5m     in 25m           schema v42\n' +
-        'ops       drain        bob@h2         Expired   2d3h   expired 3m ago   <none>\n',
+      'default   db-migrate   alice@laptop   Held      5m     in 25m           0   schema v42\n' +
+        'ops       drain        bob@h2         Expired   2d3h   expired 3m ago   0   <none>\n',
     );
   });
 
-  it('-o wide adds USER, HOST, FENCE, OWNER, ACQUIRED', () => {
+  it('-o wide adds USER, HOST, FENCE, OWNER, ACQUIRED, NEXT', () => {
     const [head = '', first = '', second = ''] = renderLockTable([view(), expired], { now: NOW, wide: true }).split(
       '\n',
     );
@@ -73,22 +73,35 @@ describe('ls table', () => {
       'STATUS',
       'AGE',
       'EXPIRES',
+      'WAITING',
       'REASON',
       'USER',
       'HOST',
       'FENCE',
       'OWNER',
       'ACQUIRED',
+      'NEXT',
     ]);
     assert.deepEqual(cells(first).slice(5), [
+      '0',
       'schema v42',
       'alice',
       'laptop',
       '1234',
       '<none>',
       '2026-11-26T06:30:00Z',
+      '<none>',
     ]);
-    assert.deepEqual(cells(second).slice(5), ['<none>', '<none>', 'h2', '77', 'pod/worker-7', '2026-11-24T03:35:00Z']);
+    assert.deepEqual(cells(second).slice(5), [
+      '0',
+      '<none>',
+      '<none>',
+      'h2',
+      '77',
+      'pod/worker-7',
+      '2026-11-24T03:35:00Z',
+      '<none>',
+    ]);
   });
 
   it('a lock without acquire time (Go library) shows its creation age', () => {
@@ -119,12 +132,14 @@ describe('ls table', () => {
       'Held',
       '35m',
       'in 25m',
+      '0',
       '<Go library>',
       '<none>',
       '<none>',
       '1234',
       'pod/worker-7',
       '2026-11-26T06:00:00Z',
+      '<none>',
     ]);
   });
 

@@ -18,12 +18,12 @@ describe('LockWatchPrinter (ls -w)', () => {
       p.changed({ type: 'DELETED', lock: view() }, NOW);
     assert.equal(
       text,
-      'NAME         HOLDER         STATUS     AGE   EXPIRES   REASON\n' +
-        'db-migrate   alice@laptop   Held       5m    in 25m    schema v42\n' +
-        'db-migrate   bob@ci         Held       5m    in 25m    hotfix\n' +
-        'db-migrate   alice@laptop   Expired    35m   expired 5m ago   schema v42\n' +
+      'NAME         HOLDER         STATUS     AGE   EXPIRES   WAITING   REASON\n' +
+        'db-migrate   alice@laptop   Held       5m    in 25m    0         schema v42\n' +
+        'db-migrate   bob@ci         Held       5m    in 25m    0         hotfix\n' +
+        'db-migrate   alice@laptop   Expired    35m   expired 5m ago   0         schema v42\n' +
         // A wider cell widens its column for the rows after it.
-        'db-migrate   alice@laptop   Released   5m    in 25m           schema v42\n',
+        'db-migrate   alice@laptop   Released   5m    in 25m           0         schema v42\n',
     );
   });
 
@@ -32,8 +32,8 @@ describe('LockWatchPrinter (ls -w)', () => {
     assert.equal(p.listed([], NOW), '');
     assert.equal(
       p.changed({ type: 'ADDED', lock: view() }, NOW),
-      'NAME         HOLDER         STATUS     AGE   EXPIRES   REASON\n' +
-        'db-migrate   alice@laptop   Held       5m    in 25m    schema v42\n',
+      'NAME         HOLDER         STATUS     AGE   EXPIRES   WAITING   REASON\n' +
+        'db-migrate   alice@laptop   Held       5m    in 25m    0         schema v42\n',
     );
   });
 
@@ -42,8 +42,37 @@ describe('LockWatchPrinter (ls -w)', () => {
     const text = p.listed([view()], NOW) + p.changed({ type: 'DELETED', lock: view({ namespace: 'ns2' }) }, NOW);
     assert.equal(
       text,
-      'default   db-migrate   alice@laptop   Held       5m   in 25m   schema v42   alice   laptop   1234   <none>   2026-11-26T06:30:00Z\n' +
-        'ns2       db-migrate   alice@laptop   Released   5m   in 25m   schema v42   alice   laptop   1234   <none>   2026-11-26T06:30:00Z\n',
+      'default   db-migrate   alice@laptop   Held       5m   in 25m   0   schema v42   alice   laptop   1234   <none>   2026-11-26T06:30:00Z   <none>\n' +
+        'ns2       db-migrate   alice@laptop   Released   5m   in 25m   0   schema v42   alice   laptop   1234   <none>   2026-11-26T06:30:00Z   <none>\n',
+    );
+  });
+
+  it('a waiter joining or leaving shows (WAITING, and NEXT with -o wide); a change that shows nothing new does not', () => {
+    const p = printer({ output: 'wide', noHeaders: true });
+    const bob = {
+      identity: 'bob@ci',
+      user: 'bob',
+      host: 'ci',
+      since: '2026-11-26T06:34:00Z',
+      reason: '',
+      shared: false,
+    };
+    const text =
+      p.listed([view()], NOW) +
+      p.changed({ type: 'MODIFIED', lock: view({ waiters: [bob] }) }, NOW) +
+      p.changed({ type: 'MODIFIED', lock: view({ waiters: [bob] }) }, NOW) + // bob's heartbeat
+      p.changed({ type: 'MODIFIED', lock: view() }, NOW);
+    const cells = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split(/ {3,}/));
+    assert.deepEqual(
+      cells.map((c) => [c[5], c.at(-1)]),
+      [
+        ['0', '<none>'],
+        ['1', 'bob@ci'],
+        ['0', '<none>'],
+      ],
     );
   });
 

@@ -104,15 +104,18 @@ describe('run command', () => {
   it('while waiting, a status line; cleared before CMD starts (terminal)', async () => {
     const c = withChild();
     const h = harness(['run', 'db-migrate', '--', 'migrate'], { spawn: c.spawn, stderrTTY: true });
-    const held = cmlock({ holder: BOB });
-    h.store.seed(held);
+    h.store.seed(cmlock({ holder: BOB }));
     const done = runCli(h.rt);
     await h.clock.advance(3000);
     const frames = h.stderr.text.split('\r\u001b[2K');
     assert.equal(frames[0], '', 'every frame redraws the line');
-    assert.match(frames.at(-1) ?? '', /^waiting for lock "db-migrate": held by bob@host2 .*; waited 3s$/);
+    assert.match(
+      frames.at(-1) ?? '',
+      /^waiting for lock "db-migrate": held by bob@host2 .*; 1st in line of 1; waited 3s$/,
+    );
     assert.equal(c.child(), undefined);
-    await h.store.delete('db-migrate', { uid: held.uid, resourceVersion: held.resourceVersion });
+    const now = h.store.locks.get('db-migrate');
+    await h.store.delete('db-migrate', { uid: now?.uid ?? '', resourceVersion: now?.resourceVersion ?? '' });
     await h.clock.advance(0);
     assert.ok(c.child(), 'CMD started once the lock was free');
     assert.ok(h.stderr.text.endsWith('\r\u001b[2K'), 'the line was cleared before CMD started');
