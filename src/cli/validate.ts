@@ -9,7 +9,7 @@ import {
   validateIdentity,
   validateNamespace,
 } from '../lock/names.ts';
-import { MAX_LIMIT } from '../lock/queue.ts';
+import { isLimit, MAX_LIMIT } from '../lock/queue.ts';
 import { quote } from '../lock/text.ts';
 import { parseGoDuration } from './go-duration.ts';
 
@@ -95,7 +95,7 @@ export function identity(value: string, source: string): string {
 
 /** --limit: how many may hold a semaphore at once, 1 to MAX_LIMIT (1 = an ordinary lock). */
 export function limit(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_LIMIT) {
+  if (!/^\d+$/.test(value) || !isLimit(Number(value))) {
     throw new UsageError(
       `invalid argument "${value}" for "--limit" flag: must be a whole number from 1 to ${MAX_LIMIT}`,
     );

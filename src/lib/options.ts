@@ -12,7 +12,7 @@ import {
   validateLockName,
   validateNamespace,
 } from '../lock/names.ts';
-import { MAX_LIMIT } from '../lock/queue.ts';
+import { isLimit, MAX_LIMIT } from '../lock/queue.ts';
 import type { AcquireOutcome, LockView } from '../lock/types.ts';
 import type { KubeConfig } from '../kube/index.ts';
 
@@ -141,7 +141,7 @@ export function checkOptions(name: string, options: LockOptions): Checked {
 function checkHoldKind(shared: unknown, limit: unknown): { shared: boolean; limit: number } {
   if (shared !== undefined && typeof shared !== 'boolean') throw new UsageError('shared must be a boolean');
   if (limit === undefined) return { shared: shared === true, limit: 1 };
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+  if (typeof limit !== 'number' || !isLimit(limit)) {
     throw new UsageError(`limit must be a whole number from 1 to ${MAX_LIMIT} (got ${String(limit)})`);
   }
   if (shared === true && limit > 1) {

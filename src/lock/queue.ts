@@ -31,6 +31,11 @@ export const STALE_PERIODS = 3;
 export const MAX_WAITERS = 256;
 export const MAX_LIMIT = 256;
 
+/** Whether n is a limit a caller may ask for: a whole number from 1 (an ordinary lock) to MAX_LIMIT. */
+export function isLimit(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= MAX_LIMIT;
+}
+
 /** One waiter, in `waiters`. */
 export interface WaiterEntry {
   acquisitionId: string;
@@ -101,7 +106,7 @@ export function limitOf(data: Record<string, string>): number {
   const text = data[DataKey.limit];
   if (text === undefined || !/^\d{1,3}$/.test(text)) return 1;
   const n = Number(text);
-  return n >= 2 && n <= MAX_LIMIT ? n : 1;
+  return isLimit(n) ? n : 1;
 }
 
 /** The holder the ten top-level keys describe (for a Go library lock: a holder with no identity). */
